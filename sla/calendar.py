@@ -1,0 +1,224 @@
+"""Business calendars: office hours, holidays and time zone as a table of office stretches.
+
+The calendar turns its weekly hours and holidays into a sorted table of office intervals in UTC
+epoch seconds with running totals of office time. "How much office time lies between a and b"
+and "when has office time d passed since a" are then two binary searches, whatever the span, and
+summer-time changes need no special care: the table holds real instants.
+
+Office hours are half-open: with 09:00-17:00, 09:00 is inside and 17:00 is outside.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_lib
+
+from sla.policy_schema import WEEKDAYS, CalendarRules
+
+_MARGIN_YEARS = 2
+
+
+@cache
+def _country_holidays(
+    country: str, categories: tuple[str, ...], year: int, language: str | None
+) -> dict[date, str]:
+    found = holidays_lib.country_holidays(
+        country, years=year, categories=categories, language=language
+    )
+    return dict(found.items())
+
+
+class BusinessCalendar:
+    """Office time arithmetic for one policy's calendar."""
+
+    def __init__(self, rules: CalendarRules) -> None:
+        self.rules = rules
+        self.tz = ZoneInfo(rules.timezone)
+        self.weekly: tuple[tuple[tuple[int, int], ...], ...] = tuple(
+            tuple(sorted(rules.office_hours.get(day, ()))) for day in WEEKDAYS  # type: ignore[call-overload]
+        )
+        lengths = [sum(e - s for s, e in day) for day in self.weekly if day]
+        if rules.workday_length is not None:
+            self.workday_seconds = rules.workday_length.total_seconds()
+        else:
+            self.workday_seconds = float(max(lengths) * 60)
+        self._years = (0, -1)
+        self._lo = self._hi = 0.0
+        self._starts: list[float] = []
+        self._ends: list[float] = []
+        self._cum_start: list[float] = []
+        self._cum_end: list[float] = []
+        self._day_of: list[date] = []
+
+    # -- holidays and working days --------------------------------------------------------
+
+    def holidays(self, year: int, language: str | None = None) -> dict[date, str]:
+        """The holidays the calendar keeps that year, with their names."""
+        rules = self.rules.holidays
+        found = dict(_country_holidays(rules.country, rules.categories, year, language))
+        for day in rules.remove:
+            found.pop(day, None)
+        found.update({day: name for day, name in rules.add.items() if day.year == year})
+        return found
+
+    def office_ranges(self, day: date) -> tuple[tuple[int, int], ...]:
+        """The office hours of one date in minutes after midnight; empty on a day off."""
+        if day in self.holidays(day.year):
+            return ()
+        return self.weekly[day.weekday()]
+
+    def is_workday(self, day: date) -> bool:
+        return bool(self.office_ranges(day))
+
+    # -- the interval table ---------------------------------------------------------------
+
+    def _ensure(self, ts: float) -> None:
+        if self._lo <= ts < self._hi:
+            return
+        year = datetime.fromtimestamp(ts, self.tz).year
+        first, last = self._years
+        if first > last:
+            first, last = year - _MARGIN_YEARS, year + _MARGIN_YEARS
+        else:
+            first, last = min(first, year - _MARGIN_YEARS), max(last, year + _MARGIN_YEARS)
+        self._build(first, last)
+
+    def _build(self, first: int, last: int) -> None:
+        starts: list[float] = []
+        ends: list[float] = []
+        days: list[date] = []
+        day = date(first, 1, 1)
+        stop = date(last + 1, 1, 1)
+        while day < stop:
+            for start_min, end_min in self.office_ranges(day):
+                starts.append(self._local_ts(day, start_min))
+                ends.append(self._local_ts(day, end_min))
+                days.append(day)
+            day += timedelta(days=1)
+        cum_start: list[float] = []
+        cum_end: list[float] = []
+        total = 0.0
+        for s, e in zip(starts, ends, strict=True):
+            cum_start.append(total)
+            total += e - s
+            cum_end.append(total)
+        self._starts, self._ends, self._day_of = starts, ends, days
+        self._cum_start, self._cum_end = cum_start, cum_end
+        self._years = (first, last)
+        # Queries are answered only well inside the table, so any target that runs past
+        # its end is noticed and the table grows.
+        self._lo = datetime(first, 1, 8, tzinfo=self.tz).timestamp()
+        self._hi = datetime(last, 12, 24, tzinfo=self.tz).timestamp()
+
+    def _local_ts(self, day: date, minutes: int) -> float:
+        moment = datetime.combine(day, time(), tzinfo=self.tz) + timedelta(minutes=minutes)
+        return moment.timestamp()
+
+    # -- queries on epoch seconds -----------------------------------------------------------
+
+    def is_open_ts(self, ts: float) -> bool:
+        self._ensure(ts)
+        i = bisect_right(self._starts, ts) - 1
+        return i >= 0 and ts < self._ends[i]
+
+    def _cum(self, ts: float) -> float:
+        i = bisect_right(self._starts, ts) - 1
+        if i < 0:
+            return 0.0
+        end = self._ends[i]
+        return self._cum_start[i] + ((ts if ts < end else end) - self._starts[i])
+
+    def office_seconds_ts(self, start: float, end: float) -> float:
+        """Office time in ``[start, end)``; zero when ``end <= start``."""
+        if end <= start:
+            return 0.0
+        self._ensure(start)
+        self._ensure(end)
+        return self._cum(end) - self._cum(start)
+
+    def add_office_ts(self, start: float, seconds: float) -> float:
+        """The earliest instant at which ``seconds`` of office time have passed since ``start``."""
+        if seconds <= 0:
+            return start
+        self._ensure(start)
+        while True:
+            target = self._cum(start) + seconds
+            j = bisect_left(self._cum_end, target)
+            if j < len(self._cum_end) and self._ends[j] < self._hi:
+                return self._starts[j] + (target - self._cum_start[j])
+            first, last = self._years
+            self._build(first, last + max(_MARGIN_YEARS, int(seconds // (86400 * 200)) + 1))
+
+    def next_open_ts(self, ts: float) -> float:
+        """``ts`` itself when the office is open then, else the next opening."""
+        self._ensure(ts)
+        i = bisect_right(self._starts, ts) - 1
+        if i >= 0 and ts < self._ends[i]:
+            return ts
+        if i + 1 >= len(self._starts):
+            first, last = self._years
+            self._build(first, last + _MARGIN_YEARS)
+            return self.next_open_ts(ts)
+        return self._starts[i + 1]
+
+    def close_of_next_workday_ts(self, ts: float) -> float:
+        """Closing time of the workday after the day of the first office moment at ``ts``."""
+        first_open = self.next_open_ts(ts)
+        i = bisect_right(self._starts, first_open) - 1
+        day = self._day_of[i]
+        j = i
+        while self._day_of[j] == day:
+            j += 1
+            if j >= len(self._day_of):
+                first, last = self._years
+                self._build(first, last + _MARGIN_YEARS)
+                return self.close_of_next_workday_ts(ts)
+        next_day = self._day_of[j]
+        while j + 1 < len(self._day_of) and self._day_of[j + 1] == next_day:
+            j += 1
+        return self._ends[j]
+
+    def stretches_ts(self, start: float, end: float) -> Iterator[tuple[float, float]]:
+        """The office stretches inside ``[start, end)``, in order."""
+        if end <= start:
+            return
+        self._ensure(start)
+        self._ensure(end)
+        i = max(bisect_right(self._starts, start) - 1, 0)
+        while i < len(self._starts) and self._starts[i] < end:
+            s, e = max(self._starts[i], start), min(self._ends[i], end)
+            if s < e:
+                yield s, e
+            i += 1
+
+    # -- datetime conveniences -----------------------------------------------------------------
+
+    def local(self, ts: float) -> datetime:
+        return datetime.fromtimestamp(round(ts, 6), self.tz)
+
+    def is_open(self, moment: datetime) -> bool:
+        return self.is_open_ts(_ts(moment))
+
+    def office_time(self, start: datetime, end: datetime) -> timedelta:
+        return timedelta(seconds=self.office_seconds_ts(_ts(start), _ts(end)))
+
+    def add_office_time(self, start: datetime, amount: timedelta) -> datetime:
+        return self.local(self.add_office_ts(_ts(start), amount.total_seconds()))
+
+    def workdays(self, year: int) -> Iterable[date]:
+        day = date(year, 1, 1)
+        while day.year == year:
+            if self.is_workday(day):
+                yield day
+            day += timedelta(days=1)
+
+
+def _ts(moment: datetime) -> float:
+    if moment.tzinfo is None:
+        raise ValueError("times must carry a time zone")
+    return moment.timestamp()

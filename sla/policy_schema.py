@@ -1,0 +1,449 @@
+"""The policy file schema: every rule of a contract, each next to the clause it comes from.
+
+A policy file is YAML validated by these pydantic models (see ``policies/*.yaml`` for the five
+seed contracts). The models only describe; time arithmetic lives in ``calendar`` and ``clock``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from sla.durations import format_duration, parse_duration, parse_time_of_day
+
+LANGUAGES: tuple[str, ...] = ("nl", "de", "en")
+Lang = Literal["nl", "de", "en"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _duration(value: object) -> object:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except ValueError:
+            raise PydanticCustomError("duration", "is not a duration") from None
+    raise PydanticCustomError("duration", "is not a duration")
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_duration),
+    PlainSerializer(format_duration, return_type=str),
+]
+
+
+def _time_range(value: object) -> object:
+    if isinstance(value, str) and value.count("-") == 1:
+        start_text, end_text = value.split("-")
+        try:
+            start, end = parse_time_of_day(start_text), parse_time_of_day(end_text)
+        except ValueError:
+            pass
+        else:
+            if start < end:
+                return (start, end)
+    raise PydanticCustomError("time_range", 'is not a time range like "09:00-17:00"')
+
+
+TimeRange = Annotated[tuple[int, int], BeforeValidator(_time_range)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Localized(Model):
+    """A text in each of the three languages the bot speaks."""
+
+    nl: str = Field(min_length=1)
+    de: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        return str(getattr(self, lang if lang in LANGUAGES else "en"))
+
+
+class Holidays(Model):
+    country: str = "NL"
+    categories: tuple[str, ...] = ("public",)
+    add: dict[date, str] = {}
+    remove: tuple[date, ...] = ()
+
+
+class WeeklyWindow(Model):
+    """A recurring stretch of local time, e.g. planned maintenance on Friday 22:00-24:00."""
+
+    label: Localized
+    days: tuple[Weekday, ...]
+    hours: TimeRange
+    announced: bool = False
+    clause: str | None = None
+
+
+class CalendarRules(Model):
+    timezone: str = "Europe/Amsterdam"
+    office_hours: dict[Weekday, tuple[TimeRange, ...]]
+    workday_length: Duration | None = None
+    holidays: Holidays = Holidays()
+    windows: dict[str, WeeklyWindow] = {}
+    clause: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError("timezone", "is not a known time zone") from None
+        return value
+
+    @model_validator(mode="after")
+    def _day_length(self) -> CalendarRules:
+        lengths = {sum(e - s for s, e in ranges) for ranges in self.office_hours.values() if ranges}
+        if not lengths:
+            raise PydanticCustomError("calendar", "office_hours names no working day")
+        if len(lengths) > 1 and self.workday_length is None:
+            raise PydanticCustomError(
+                "calendar", "working days differ in length: set workday_length"
+            )
+        return self
+
+
+Clock = Literal["office", "24x7"]
+StartEvent = Literal["report", "root_cause"]
+
+
+class Target(Model):
+    """One response or resolution target.
+
+    Exactly one of: ``none`` (no deadline, best effort), ``within`` (a duration on ``clock``),
+    ``workdays`` (N working days on the office clock), ``next_workday_close`` (close of the
+    workday after the report's first office day), or the pair ``inside``/``outside`` (variants by
+    whether the report arrived inside office hours).
+    """
+
+    none: bool = False
+    within: Duration | None = None
+    workdays: float | None = Field(default=None, gt=0)
+    next_workday_close: bool = False
+    inside: Target | None = None
+    outside: Target | None = None
+    clock: Clock | None = None
+    start: StartEvent | None = None
+    clause: str | None = None
+    note: Localized | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Target:
+        kinds = [
+            self.none,
+            self.within is not None,
+            self.workdays is not None,
+            self.next_workday_close,
+            self.inside is not None or self.outside is not None,
+        ]
+        if sum(kinds) != 1:
+            raise PydanticCustomError(
+                "target",
+                "needs exactly one of none, within, workdays, next_workday_close, inside/outside",
+            )
+        if (self.inside is None) != (self.outside is None):
+            raise PydanticCustomError("target", "needs both inside and outside")
+        if (self.workdays is not None or self.next_workday_close) and self.clock == "24x7":
+            raise PydanticCustomError("target", "workdays count on the office clock, not 24x7")
+        return self
+
+
+class Priority(Model):
+    label: Localized
+    description: Localized
+    clause: str
+    tiers: tuple[str, ...] | None = None
+    response: Target
+    resolution: Target
+
+
+class RequestType(Model):
+    """A kind of report. ``prioritised`` types take a priority; the others carry own targets."""
+
+    label: Localized
+    description: Localized | None = None
+    clause: str | None = None
+    prioritised: bool = False
+    response: Target | None = None
+    resolution: Target | None = None
+    notify_roles: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _targets(self) -> RequestType:
+        if self.prioritised and (self.response or self.resolution):
+            raise PydanticCustomError(
+                "request_type", "a prioritised request type takes its targets from the priority"
+            )
+        return self
+
+
+class Role(Model):
+    label: Localized
+    may_file: bool = False
+    max_per_customer: int | None = Field(default=None, ge=1)
+    receives: tuple[Literal["status", "escalation", "data_breach"], ...] = ()
+    clause: str | None = None
+
+
+class Filing(Model):
+    unregistered: Literal["refuse", "forward"] = "refuse"
+    forward_to: tuple[str, ...] = ()
+    hint: Localized | None = None
+    clause: str | None = None
+
+
+class Answer(Model):
+    id: str
+    label: Localized
+    next: str | None = None
+    priority: str | None = None
+    request_type: str | None = None
+
+    @model_validator(mode="after")
+    def _leads_somewhere(self) -> Answer:
+        if self.next is not None and (self.priority or self.request_type):
+            raise PydanticCustomError("answer", "either asks a next question or ends the tree")
+        if self.next is None and not (self.priority or self.request_type):
+            raise PydanticCustomError(
+                "answer", "needs next, priority or request_type to say where it leads"
+            )
+        return self
+
+
+class Question(Model):
+    text: Localized
+    answers: tuple[Answer, ...] = Field(min_length=2)
+    clause: str | None = None
+
+
+class ReportField(Model):
+    id: str
+    label: Localized
+    hint: Localized | None = None
+    required: bool = True
+    multiline: bool = True
+    request_types: tuple[str, ...] | None = None
+    clause: str | None = None
+
+
+class Questionnaire(Model):
+    start: str
+    questions: dict[str, Question]
+    fields: tuple[ReportField, ...] = ()
+
+
+class EscalationLevel(Model):
+    role: str
+    label: Localized
+
+
+class Escalation(Model):
+    levels: tuple[EscalationLevel, ...] = Field(min_length=1)
+    interval: Duration | None = None
+    contacts_may_escalate: bool = True
+    clause: str | None = None
+
+
+class Reminders(Model):
+    points: tuple[float, ...] = (0.5, 0.75, 0.9, 1.0)
+    hold_outside_office_hours: bool = True
+    before_resolution: Localized | None = None
+    on_breach: Localized | None = None
+    ask_breach_reason: bool = False
+    clause: str | None = None
+
+    @field_validator("points")
+    @classmethod
+    def _fractions(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0 < p <= 1 for p in value) or list(value) != sorted(set(value)):
+            raise PydanticCustomError("points", "must rise from above 0 up to at most 1")
+        return value
+
+
+class ComplianceTarget(Model):
+    percent: float = Field(gt=0, le=100)
+    comparison: Literal["gt", "ge"] = "ge"
+    measure: Literal["response", "resolution", "both"] = "both"
+    period: Literal["month", "year"] = "month"
+    clause: str | None = None
+
+
+class Compliance(Model):
+    default: ComplianceTarget | None = None
+    priorities: dict[str, ComplianceTarget] = {}
+
+
+class AvailabilityTarget(Model):
+    percent: float = Field(gt=0, le=100)
+    window: Literal["24x7", "office", "outside_office"] = "24x7"
+    aimed: float | None = None
+
+
+class Credit(Model):
+    below: float
+    credit_percent: float
+    claim_within: Duration | None = None
+    clause: str | None = None
+
+
+class Consequence(Model):
+    """A right that follows from repeated misses (a review, or termination)."""
+
+    below: float
+    consecutive_months: int = Field(ge=1)
+    missed_targets_more_than: int | None = None
+    unless_single_incident_spans_two: bool = False
+    clause: str | None = None
+
+
+class Availability(Model):
+    targets: tuple[AvailabilityTarget, ...] = Field(min_length=1)
+    down_priorities: tuple[str, ...] = ()
+    exclude_windows: tuple[str, ...] = ()
+    exclude_planned_maintenance: bool = False
+    max_interruptions_per_month: int | None = None
+    credits: tuple[Credit, ...] = ()
+    review: Consequence | None = None
+    termination: Consequence | None = None
+    clause: str | None = None
+
+
+class MaintenanceNotice(Model):
+    notice_workdays: int = Field(ge=0)
+    outside_office_hours: bool = False
+    inside_office_hours_only: bool = False
+    clause: str | None = None
+
+
+class Pause(Model):
+    clocks: tuple[Literal["response", "resolution"], ...] = ("response", "resolution")
+    clause: str | None = None
+
+
+class Problems(Model):
+    recurring_opens_problem: bool = True
+    rca_priorities: tuple[str, ...] = ()
+    clause: str | None = None
+
+
+class Source(Model):
+    contract: str
+    file: str
+    language: Lang
+
+
+class PolicyDocument(Model):
+    """The whole contract as the bot reads it."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    name: str
+    source: Source
+    language: Lang
+    incident_prefix: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,9}$")
+    calendar: CalendarRules
+    tiers: tuple[str, ...] = ()
+    roles: dict[str, Role]
+    filing: Filing = Filing()
+    request_types: dict[str, RequestType] = {}
+    priorities: dict[str, Priority]
+    questionnaire: Questionnaire
+    escalation: Escalation
+    reminders: Reminders = Reminders()
+    compliance: Compliance = Compliance()
+    availability: Availability | None = None
+    maintenance: MaintenanceNotice | None = None
+    pause: Pause = Pause()
+    problems: Problems | None = None
+
+    @model_validator(mode="after")
+    def _references(self) -> PolicyDocument:
+        # Each check names the field path it is about, so the loader can point at its line.
+        for pid, prio in self.priorities.items():
+            for tier in prio.tiers or ():
+                if tier not in self.tiers:
+                    _ref(f"priorities.{pid}.tiers", f"names unknown tier {tier!r}")
+        if not any(r.may_file for r in self.roles.values()):
+            _ref("roles", "no role may file incidents")
+        for role in self.filing.forward_to:
+            if role not in self.roles:
+                _ref("filing.forward_to", f"names unknown role {role!r}")
+        for level_no, level in enumerate(self.escalation.levels):
+            if not level.role:
+                _ref(f"escalation.levels.{level_no}.role", "is empty")
+        for rid, rtype in self.request_types.items():
+            for role in rtype.notify_roles:
+                if role not in self.roles:
+                    _ref(f"request_types.{rid}.notify_roles", f"names unknown role {role!r}")
+        self._check_questionnaire()
+        for pid in self.compliance.priorities:
+            if pid not in self.priorities:
+                _ref(f"compliance.priorities.{pid}", "is not a priority of this policy")
+        if self.availability:
+            for pid in self.availability.down_priorities:
+                if pid not in self.priorities:
+                    _ref("availability.down_priorities", f"names unknown priority {pid!r}")
+            for name in self.availability.exclude_windows:
+                if name not in self.calendar.windows:
+                    _ref("availability.exclude_windows", f"names unknown window {name!r}")
+        return self
+
+    def _check_questionnaire(self) -> None:
+        q = self.questionnaire
+        if q.start not in q.questions:
+            _ref("questionnaire.start", f"names unknown question {q.start!r}")
+        for qid, question in q.questions.items():
+            for n, answer in enumerate(question.answers):
+                path = f"questionnaire.questions.{qid}.answers.{n}"
+                if answer.next is not None and answer.next not in q.questions:
+                    _ref(f"{path}.next", f"names unknown question {answer.next!r}")
+                if answer.priority is not None and answer.priority not in self.priorities:
+                    _ref(f"{path}.priority", f"names unknown priority {answer.priority!r}")
+                rtype = answer.request_type
+                if rtype is not None and rtype not in self.request_types:
+                    _ref(f"{path}.request_type", f"names unknown request type {rtype!r}")
+                if rtype is not None and answer.priority is None:
+                    if self.request_types[rtype].prioritised:
+                        _ref(f"{path}", f"request type {rtype!r} needs a priority")
+        seen: set[str] = set()
+
+        def walk(qid: str, trail: tuple[str, ...]) -> None:
+            if qid in trail:
+                _ref(f"questionnaire.questions.{qid}", "is part of a loop")
+            seen.add(qid)
+            for answer in q.questions[qid].answers:
+                if answer.next is not None:
+                    walk(answer.next, (*trail, qid))
+
+        walk(q.start, ())
+        for qid in q.questions:
+            if qid not in seen:
+                _ref(f"questionnaire.questions.{qid}", "is never asked")
+        for n, fld in enumerate(q.fields):
+            for rtype in fld.request_types or ():
+                if rtype not in self.request_types:
+                    _ref(f"questionnaire.fields.{n}.request_types", f"names unknown {rtype!r}")
+
+
+def _ref(path: str, message: str) -> None:
+    raise PydanticCustomError("reference", "{path}: {message}", {"path": path, "message": message})
