@@ -347,6 +347,35 @@ class Problems(Model):
     clause: str | None = None
 
 
+class StatusUpdates(Model):
+    """What the reporter hears about their own incident besides acknowledgement and deadlines."""
+
+    every_change: bool = False
+    on_resolution: bool = False
+    clause: str | None = None
+
+
+class Triage(Model):
+    """Who settles the priority: the reporter's answers alone, or staff confirming a proposal."""
+
+    staff_confirm_priority: bool = False
+    reason_on_change: bool = False
+    clause: str | None = None
+
+
+class Reporting(Model):
+    """A service report the customer is owed (e.g. on request, over the last N months)."""
+
+    on_request: bool = False
+    months: int = Field(ge=1)
+    covers: tuple[Literal["availability", "response", "resolution"], ...] = (
+        "availability",
+        "response",
+        "resolution",
+    )
+    clause: str | None = None
+
+
 class Source(Model):
     contract: str
     file: str
@@ -375,6 +404,9 @@ class PolicyDocument(Model):
     maintenance: MaintenanceNotice | None = None
     pause: Pause = Pause()
     problems: Problems | None = None
+    status_updates: StatusUpdates = StatusUpdates()
+    triage: Triage = Triage()
+    reporting: Reporting | None = None
 
     @model_validator(mode="after")
     def _references(self) -> PolicyDocument:
@@ -422,9 +454,12 @@ class PolicyDocument(Model):
                 rtype = answer.request_type
                 if rtype is not None and rtype not in self.request_types:
                     _ref(f"{path}.request_type", f"names unknown request type {rtype!r}")
-                if rtype is not None and answer.priority is None:
-                    if self.request_types[rtype].prioritised:
-                        _ref(f"{path}", f"request type {rtype!r} needs a priority")
+                if (
+                    rtype is not None
+                    and answer.priority is None
+                    and self.request_types[rtype].prioritised
+                ):
+                    _ref(f"{path}", f"request type {rtype!r} needs a priority")
         seen: set[str] = set()
 
         def walk(qid: str, trail: tuple[str, ...]) -> None:
