@@ -144,9 +144,10 @@ def _describe(exc: ValidationError, root: yaml.Node, name: str) -> Iterator[str]
         loc = [str(part) for part in error["loc"]]
         ctx = error.get("ctx") or {}
         if error["type"] == "reference":
-            # Cross-reference checks carry their own, more precise, path.
-            loc = str(ctx["path"]).split(".")
-            yield f"{name}:{_line(root, loc)} {'.'.join(loc)}: {ctx['message']}"
+            # Cross-reference checks carry their own, more precise, paths (all of them).
+            for ref_path, message in ctx.get("errors") or [(ctx["path"], ctx["message"])]:
+                loc = str(ref_path).split(".")
+                yield f"{name}:{_line(root, loc)} {'.'.join(loc)}: {message}"
             continue
         path = ".".join(loc) or "(top)"
         line = _line(root, loc)
