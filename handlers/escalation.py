@@ -1,0 +1,144 @@
+"""Escalation: raising an incident up the policy's ladder and pinging the people at that level.
+
+A contact's ``/escalate`` (Plek 6.2) moves the ladder; so do missed deadlines (the timers).
+Levels with nobody configured are skipped, not waited out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from handlers.cards import cards, due_text, kind_label
+from handlers.people import identify, staff_chats
+from handlers.types import Command, Reply
+from sla import service
+from sla.directory import escalation_members
+from sla.i18n import translator
+from sla.models import Contact, Customer, Incident, Staff
+from sla.policy import Policy
+from sla.service import Actor, ServiceError, find_incident, policy_of
+
+
+def pings(
+    session: Session,
+    incident: Incident,
+    customer: Customer,
+    policy: Policy,
+    now: datetime,
+    *,
+    why: str,
+) -> list[Reply]:
+    """Direct messages to everyone at the incident's current escalation level."""
+    level = incident.escalation_level
+    replies: list[Reply] = []
+    role = policy.doc.escalation.levels[level - 1]
+    for member in escalation_members(session, customer.id, level):
+        t = translator(member.language or customer.language or policy.doc.language)
+        tz = policy.doc.calendar.timezone
+        paused = incident.status == "waiting"
+        lines = [
+            t._(
+                "Escalation {ref} ({customer}) to you as {role}: {why}",
+                ref=incident.ref,
+                customer=customer.name,
+                role=role.label.get(t.lang),
+                why=why,
+            ),
+            t._("Kind: {kind}", kind=kind_label(t, policy, incident)),
+        ]
+        if incident.acknowledged_at is None and incident.response_due is not None:
+            lines.append(
+                t._(
+                    "Response due: {when}", when=due_text(t, incident.response_due, now, tz, paused)
+                )
+            )
+        if incident.resolution_due is not None:
+            lines.append(
+                t._(
+                    "Resolution due: {when}",
+                    when=due_text(t, incident.resolution_due, now, tz, paused),
+                )
+            )
+        for chat in staff_chats(member):
+            replies.append(Reply("\n".join(lines), chat=chat, lang=t.lang, tags=("escalation",)))
+    return replies
+
+
+def raise_level(
+    session: Session,
+    incident: Incident,
+    customer: Customer,
+    actor: Actor,
+    now: datetime,
+    *,
+    why: str,
+) -> list[Reply]:
+    """Escalate to the next level that has people; pings them. Raises ServiceError at the top."""
+    policy = policy_of(customer)
+    top = len(policy.doc.escalation.levels)
+    service.escalate(
+        session=session, incident=incident, policy=policy, actor=actor, now=now, reason=why
+    )
+    while not escalation_members(session, customer.id, incident.escalation_level):
+        if incident.escalation_level >= top:
+            break
+        service.escalate(
+            session=session, incident=incident, policy=policy, actor=actor, now=now, reason=why
+        )
+    session.add(incident)
+    session.flush()
+    return pings(session, incident, customer, policy, now, why=why)
+
+
+def command(session: Session, event: Command, now: datetime) -> list[Reply]:
+    """``/escalate REF [reason]`` by a contact of the incident's own customer, or by staff."""
+    person = identify(session, event.user, event.chat)
+    t = person.t
+    ref, _, reason = event.args.strip().partition(" ")
+    incident = find_incident(session, ref) if ref else None
+    visible = incident is not None and (
+        person.staff is not None
+        or (
+            person.customer is not None
+            and incident.customer_id == person.customer.id
+            and person.contact is not None
+        )
+    )
+    if not ref:
+        return [
+            Reply(t._("Which incident? For example: /{name} PLEK-42", name="escalate"), lang=t.lang)
+        ]
+    if incident is None or not visible:
+        return [Reply(t._("There is no incident {ref}.", ref=ref.upper()), lang=t.lang)]
+    customer = session.get(Customer, incident.customer_id)
+    reporter = session.get(Contact, incident.reporter_id)
+    assert customer is not None and reporter is not None
+    who = person.contact if person.contact is not None else person.staff
+    assert who is not None
+    actor = Actor.of(who)
+    why = reason.strip() or t._("asked by {name}", name=who.name)
+    try:
+        replies = raise_level(session, incident, customer, actor, now, why=why)
+    except ServiceError as error:
+        from handlers.triage import error_text
+
+        return [Reply(error_text(t, error), lang=t.lang)]
+    policy = policy_of(customer)
+    level = policy.doc.escalation.levels[incident.escalation_level - 1]
+    assignee = session.get(Staff, incident.assignee_id) if incident.assignee_id else None
+    done = t._("{ref} is escalated to {role}.", ref=incident.ref, role=level.label.get(t.lang))
+    return [
+        Reply(done, lang=t.lang),
+        *replies,
+        *cards(
+            session,
+            incident,
+            customer=customer,
+            reporter=reporter,
+            assignee=assignee,
+            now=now,
+            headline=done,
+        ),
+    ]

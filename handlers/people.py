@@ -1,0 +1,97 @@
+"""Who is writing: their contact and staff records, their customer, and the language to answer in.
+
+The reader's language is their platform locale, else their contact (or staff) record, else the
+customer's, else the policy's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from handlers.types import ChatRef, UserRef
+from sla.directory import binding, contacts_for, staff_for
+from sla.i18n import LANGUAGES, Translator, normalize_language, translator
+from sla.models import Contact, Customer, Incident, Staff
+from sla.policy import Policy, builtin_policy
+
+
+@dataclass
+class Person:
+    user: UserRef
+    chat: ChatRef
+    staff: Staff | None
+    contact: Contact | None
+    customer: Customer | None
+    contacts: list[Contact]
+    lang: str
+
+    @property
+    def t(self) -> Translator:
+        return translator(self.lang)
+
+    @property
+    def policy(self) -> Policy | None:
+        return builtin_policy(self.customer.policy) if self.customer else None
+
+
+def _locale(code: str | None) -> str | None:
+    if not code:
+        return None
+    lang = normalize_language(code)
+    return lang if code.lower().startswith(lang) and lang in LANGUAGES else None
+
+
+def language_for(
+    locale: str | None, record: Contact | Staff | None, customer: Customer | None
+) -> str:
+    for candidate in (_locale(locale), record.language if record else None):
+        if candidate:
+            return candidate
+    return customer_language(customer)
+
+
+def customer_language(customer: Customer | None) -> str:
+    if customer is None:
+        return "en"
+    return customer.language or builtin_policy(customer.policy).doc.language
+
+
+def identify(session: Session, user: UserRef, chat: ChatRef) -> Person:
+    """Look the person up; in a customer's chat, the contact record of that customer wins."""
+    staff = staff_for(session, user.platform, user.id)
+    contacts = contacts_for(session, user.platform, user.id)
+    bound = binding(session, chat.platform, chat.id)
+    contact: Contact | None = None
+    customer: Customer | None = None
+    if bound is not None and bound.purpose == "customer" and bound.customer_id:
+        customer = session.get(Customer, bound.customer_id)
+        contact = next((c for c in contacts if c.customer_id == bound.customer_id), None)
+    elif len(contacts) >= 1:
+        contact = sorted(contacts, key=lambda c: c.customer_id)[0]
+        customer = session.get(Customer, contact.customer_id)
+    lang = language_for(user.locale, contact or staff, customer)
+    return Person(user, chat, staff, contact, customer, contacts, lang)
+
+
+def contact_chat(contact: Contact, platform: str) -> ChatRef | None:
+    """The private chat with a contact on ``platform`` (their user id), if they have one."""
+    if platform == "console":
+        return ChatRef("console", contact.handle)
+    user_id = contact.telegram_user_id if platform == "telegram" else contact.slack_user_id
+    return ChatRef(platform, user_id) if user_id else None
+
+
+def staff_chats(staff: Staff) -> list[ChatRef]:
+    chats = [ChatRef("console", staff.handle)]
+    if staff.slack_user_id:
+        chats.append(ChatRef("slack", staff.slack_user_id))
+    if staff.telegram_user_id:
+        chats.append(ChatRef("telegram", staff.telegram_user_id))
+    return chats
+
+
+def reporter_chat(incident: Incident, reporter: Contact) -> ChatRef | None:
+    """Where the reporter hears about their incident: privately, on the platform they used."""
+    return contact_chat(reporter, incident.origin_platform or "console")

@@ -1,0 +1,121 @@
+"""One entry point for every inbound event: which handler answers it, in one transaction.
+
+The mapping is explicit (no decorators on globals), so reading this file tells what the bot
+understands.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from handlers import directory, escalation, help, intake, status, triage
+from handlers.people import identify
+from handlers.types import Action, ButtonPress, Command, Inbound, Reply, Text
+from sla.db import session_scope
+from sla.i18n import translator
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Session, Command, datetime], list[Reply]]
+
+COMMANDS: dict[str, Handler] = {
+    "start": help.command,
+    "help": help.command,
+    "incident": intake.start,
+    "status": status.command,
+    "escalate": escalation.command,
+    "contacts": directory.command,
+    "problem": triage.problem_command,
+    **{name: triage.command for name in triage.STAFF_COMMANDS},
+}
+INTAKE_ACTIONS = (Action.ANSWER, Action.CONFIRM, Action.CANCEL)
+
+
+def dispatch(session: Session, event: Inbound, now: datetime) -> list[Reply]:
+    """The replies to one event; changes go into ``session`` (the caller commits)."""
+    if isinstance(event, Command):
+        return _command(session, event, now)
+    if isinstance(event, Text):
+        return _text(session, event, now)
+    if isinstance(event, ButtonPress):
+        return _press(session, event, now)
+    return intake.submit_form(session, event, now)
+
+
+def _command(session: Session, event: Command, now: datetime) -> list[Reply]:
+    name = event.name.lower().lstrip("/").split("@")[0]
+    if name == "cancel":
+        person = identify(session, event.user, event.chat)
+        return intake.cancel(session, event.user.platform, event.user.id, person.lang)
+    handler = COMMANDS.get(name)
+    if handler is None:
+        t = identify(session, event.user, event.chat).t
+        return [
+            Reply(
+                t._("I do not know /{name}. /help lists what you can do here.", name=name),
+                lang=t.lang,
+            )
+        ]
+    return handler(session, Command(name, event.args, event.user, event.chat), now)
+
+
+def _text(session: Session, event: Text, now: datetime) -> list[Reply]:
+    draft = intake.get_draft(session, event.user.platform, event.user.id)
+    if draft is None:
+        if not event.chat.private:
+            return []  # ordinary conversation in a group is none of the bot's business
+        t = identify(session, event.user, event.chat).t
+        return [Reply(t._("Type /incident to report an incident, or /help."), lang=t.lang)]
+    if draft.kind == "intake":
+        return intake.answer(session, draft, event, now)
+    if draft.kind == "forward":
+        return intake.forward_answer(session, draft, event, now)
+    return triage.text_answer(session, draft, event, now)
+
+
+def _press(session: Session, event: ButtonPress, now: datetime) -> list[Reply]:
+    if event.action not in INTAKE_ACTIONS:
+        return triage.press(session, event, now)
+    draft = intake.get_draft(session, event.user.platform, event.user.id)
+    if event.action == Action.CANCEL:
+        lang = identify(session, event.user, event.chat).lang
+        return intake.cancel(session, event.user.platform, event.user.id, lang)
+    if draft is None or draft.kind != "intake":
+        t = identify(session, event.user, event.chat).t
+        return [
+            Reply(
+                t._("This question has expired. Type /incident to start again."),
+                lang=t.lang,
+                alert=True,
+                ephemeral=True,
+            )
+        ]
+    return intake.answer(session, draft, event, now)
+
+
+class Router:
+    """Runs :func:`dispatch` in its own transaction with the injected clock."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
+        self.engine = engine
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def handle(self, event: Inbound) -> list[Reply]:
+        now = self.clock()
+        try:
+            with session_scope(self.engine) as session:
+                return dispatch(session, event, now)
+        except Exception:
+            log.exception("handler failed for %s", type(event).__name__)
+            t = translator(getattr(event.user, "locale", None))
+            return [
+                Reply(
+                    t._("Sorry, something went wrong and nothing was changed. Please try again."),
+                    lang=t.lang,
+                    ephemeral=True,
+                )
+            ]

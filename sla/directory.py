@@ -1,0 +1,135 @@
+"""Who is who: customers, contact persons, staff, escalation levels and chat bindings.
+
+The policy's filing rules are enforced here, whatever the entry point (import file or chat):
+roles must be ones the policy knows, and a role's maximum per customer holds (Pluvo: 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from sla.models import ChatBinding, Contact, Customer, Draft, EscalationMember, Incident, Staff
+from sla.policy import builtin_policy
+
+STAFF_ROLES = ("support", "lead", "manager", "admin")
+PLATFORMS = ("slack", "telegram", "console")
+
+
+class DirectoryError(Exception):
+    """A directory change the policy forbids; ``code`` and ``params`` word it for people."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+
+def _identity_column(platform: str) -> str:
+    if platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r}")
+    return "telegram_user_id" if platform == "telegram" else "slack_user_id"
+
+
+def contacts_for(session: Session, platform: str, user_id: str) -> list[Contact]:
+    """The contact records of one chat identity (one per customer they represent)."""
+    query = select(Contact).where(col(Contact.active))
+    if platform == "console":
+        return list(session.exec(query.where(Contact.handle == user_id)))
+    column = getattr(Contact, _identity_column(platform))
+    return list(session.exec(query.where(column == user_id)))
+
+
+def staff_for(session: Session, platform: str, user_id: str) -> Staff | None:
+    if platform == "console":
+        return session.exec(select(Staff).where(Staff.handle == user_id)).first()
+    column = getattr(Staff, _identity_column(platform))
+    return session.exec(select(Staff).where(column == user_id)).first()
+
+
+def binding(session: Session, platform: str, chat_id: str) -> ChatBinding | None:
+    return session.get(ChatBinding, (platform, chat_id))
+
+
+def support_chats(session: Session, customer_id: str) -> list[ChatBinding]:
+    """Support channels that see this customer's incidents (bound to it, or to everyone)."""
+    query = select(ChatBinding).where(ChatBinding.purpose == "support")
+    rows = session.exec(query).all()
+    return [b for b in rows if b.customer_id in (None, customer_id)]
+
+
+def escalation_members(session: Session, customer_id: str, level: int) -> list[Staff]:
+    query = (
+        select(Staff, EscalationMember)
+        .join(EscalationMember, col(EscalationMember.staff_id) == col(Staff.id))
+        .where(EscalationMember.level == level)
+    )
+    rows = session.exec(query).all()
+    return [staff for staff, member in rows if member.customer_id in (None, customer_id)]
+
+
+def contacts_with_role(session: Session, customer_id: str, role: str) -> list[Contact]:
+    query = select(Contact).where(Contact.customer_id == customer_id).where(col(Contact.active))
+    return [c for c in session.exec(query) if role in c.roles]
+
+
+def check_contact(session: Session, customer: Customer, contact: Contact) -> None:
+    """Raise :class:`DirectoryError` if the policy does not allow this contact as it stands."""
+    with session.no_autoflush:
+        _check_contact(session, customer, contact)
+
+
+def _check_contact(session: Session, customer: Customer, contact: Contact) -> None:
+    policy = builtin_policy(customer.policy)
+    if not contact.roles:
+        raise DirectoryError("no_role", handle=contact.handle)
+    for role in contact.roles:
+        rule = policy.doc.roles.get(role)
+        if rule is None:
+            known = ", ".join(policy.doc.roles)
+            raise DirectoryError("unknown_role", role=role, policy=policy.id, known=known)
+        if rule.max_per_customer is None:
+            continue
+        others = [c for c in contacts_with_role(session, customer.id, role) if c.id != contact.id]
+        if len(others) >= rule.max_per_customer:
+            raise DirectoryError(
+                "too_many_contacts",
+                role=role,
+                customer=customer.name,
+                maximum=rule.max_per_customer,
+                clause=rule.clause or "",
+            )
+
+
+def save_contact(session: Session, customer: Customer, contact: Contact) -> Contact:
+    check_contact(session, customer, contact)
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def remove_contact(session: Session, contact: Contact) -> None:
+    """Remove a contact; one who reported incidents stays in the audit trail, inactive."""
+    reported = session.exec(select(Incident.id).where(Incident.reporter_id == contact.id)).first()
+    if reported is None:
+        for draft in session.exec(select(Draft).where(Draft.contact_id == contact.id)):
+            session.delete(draft)
+        session.delete(contact)
+    else:
+        contact.active = False
+        contact.slack_user_id = contact.telegram_user_id = None
+        session.add(contact)
+    session.flush()
+
+
+def customer_contacts(session: Session, customer_id: str) -> Sequence[Contact]:
+    query = select(Contact).where(Contact.customer_id == customer_id).where(col(Contact.active))
+    return session.exec(query.order_by(col(Contact.handle))).all()
+
+
+def check_staff_roles(roles: Sequence[str]) -> None:
+    for role in roles:
+        if role not in STAFF_ROLES:
+            raise DirectoryError("unknown_staff_role", role=role, known=", ".join(STAFF_ROLES))
