@@ -164,23 +164,30 @@ def _describe(exc: ValidationError, root: yaml.Node, name: str) -> Iterator[str]
 
 
 def _line(root: yaml.Node, loc: Sequence[str]) -> int:
-    """The line of the deepest node along ``loc`` that exists in the file (1-based)."""
+    """The line of the deepest entry along ``loc`` that exists in the file (1-based).
+
+    A mapping entry counts from its key, so ``priorities.P2.resolution: is required`` points at
+    the ``P2:`` line rather than the first line inside it.
+    """
     node = root
+    line = int(root.start_mark.line)
     for part in loc:
-        child = _child(node, part)
-        if child is None:
+        found = _child(node, part)
+        if found is None:
             break
-        node = child
-    return int(node.start_mark.line) + 1
+        line, node = found
+    return line + 1
 
 
-def _child(node: yaml.Node, key: str) -> yaml.Node | None:
+def _child(node: yaml.Node, key: str) -> tuple[int, yaml.Node] | None:
+    """The line where the entry ``key`` starts, and its value node."""
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if str(key_node.value) == key:
-                return value_node  # type: ignore[no-any-return]
+                return int(key_node.start_mark.line), value_node
     if isinstance(node, yaml.SequenceNode) and key.isdigit() and int(key) < len(node.value):
-        return node.value[int(key)]  # type: ignore[no-any-return]
+        item: yaml.Node = node.value[int(key)]
+        return int(item.start_mark.line), item
     return None
 
 
