@@ -91,7 +91,7 @@ def line_of(text: str, needle: str) -> int:
     return hits[0]
 
 
-# -- the built-ins -----------------------------------------------------------------------------
+# -- the built-ins --------------------------------------------------------------------------------
 
 
 def test_builtin_ids_are_the_five_seeds() -> None:
@@ -149,7 +149,7 @@ def test_minimal_policy_loads(tmp_path: Path) -> None:
     assert list(policy.kinds) == ["P1", "P2"]
 
 
-# -- field errors --------------------------------------------------------------------------------
+# -- field errors ---------------------------------------------------------------------------------
 
 
 def test_bad_duration_names_file_line_and_path(tmp_path: Path) -> None:
@@ -244,7 +244,7 @@ def test_variant_needs_both_inside_and_outside(tmp_path: Path) -> None:
     ]
 
 
-# -- broken references ---------------------------------------------------------------------------
+# -- broken references ----------------------------------------------------------------------------
 
 
 def test_every_broken_reference_is_reported(tmp_path: Path) -> None:
@@ -310,7 +310,7 @@ def test_no_role_may_file_is_refused(tmp_path: Path) -> None:
     assert errors_of(path) == ["mini.yaml:10 roles: no role may file incidents"]
 
 
-# -- not a policy at all -------------------------------------------------------------------------
+# -- not a policy at all --------------------------------------------------------------------------
 
 
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
