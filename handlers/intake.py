@@ -328,7 +328,7 @@ def answer(session: Session, draft: Draft, event: Text | ButtonPress, now: datet
         draft.fields = {**draft.fields, step.field.id: text}
     else:
         word = raw.strip().casefold()
-        if word in CANCEL_WORDS:
+        if word in CANCEL_WORDS or word == "2":
             return cancel(session, event.user.platform, event.user.id, person.lang)
         if word not in CONFIRM_WORDS and word != "1":
             return [_ask(person, draft, t._("Please answer yes to file it, or /cancel."))]

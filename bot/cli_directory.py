@@ -1,0 +1,88 @@
+"""``slabot directory import|export`` and ``slabot db upgrade``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from bot.cli_common import cli_translator, fail
+from bot.database import open_database
+from bot.settings import Settings
+from handlers.directory import directory_error_text
+from sla.db import session_scope
+from sla.directory import DirectoryError
+from sla.directory_file import export_directory, import_directory, parse_directory
+
+_ = cli_translator()._
+app = typer.Typer(help=_("Customers, contact persons, staff and chats."), no_args_is_help=True)
+db_app = typer.Typer(help=_("The database schema."), no_args_is_help=True)
+
+
+class _DryRun(Exception):
+    """Raised to roll back a dry run's transaction."""
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help=_("A directory YAML file."))],
+    dry_run: Annotated[bool, typer.Option(help=_("Show what would change; change nothing."))]
+    = False,
+) -> None:
+    """Add or update everything in FILE (entries not in it are kept). Safe to run again."""
+    t = cli_translator()
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        fail(t._("{file} cannot be read: {reason}", file=file, reason=exc.strerror or exc), 1)
+    except yaml.YAMLError as exc:
+        fail(t._("{file} is not valid YAML: {reason}", file=file, reason=exc), 1)
+    try:
+        parsed = parse_directory(data)
+    except ValueError as exc:
+        fail("\n".join(f"{file.name}: {line}" for line in str(exc).splitlines()), 1)
+    engine = open_database(Settings().database_url)
+    changes: list[str] = []
+    try:
+        with session_scope(engine) as session:
+            changes = import_directory(session, parsed)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    except DirectoryError as error:
+        fail(t._("Nothing was imported: {reason}", reason=directory_error_text(t, error)), 1)
+    finally:
+        engine.dispose()
+    prefix = t._("would") + " " if dry_run else ""
+    for change in changes:
+        typer.echo(prefix + change)
+    if not changes:
+        typer.echo(t._("Nothing to change."))
+
+
+@app.command("export")
+def export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help=_("Write to this file, not stdout."))
+    ] = None,
+) -> None:
+    """Print the whole directory in the import file's format."""
+    engine = open_database(Settings().database_url)
+    with session_scope(engine) as session:
+        data = export_directory(session)
+    engine.dispose()
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database named by SLABOT_DATABASE_URL to the newest schema."""
+    open_database(Settings().database_url).dispose()
+    typer.echo(cli_translator()._("The database schema is up to date."))
