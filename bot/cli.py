@@ -1,0 +1,34 @@
+"""The ``slabot`` command line (typer); ``main`` is the console script."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli_common import cli_translator
+from bot.cli_demo import demo
+from bot.cli_directory import app as directory_app
+from bot.cli_directory import db_app
+from bot.cli_sla import app as sla_app
+
+_ = cli_translator()._  # help texts, in the language of $SLABOT_LANG
+
+app = typer.Typer(
+    name="slabot",
+    help=_("slabot: service-level agreements as incident deadlines and chat workflows."),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(sla_app, name="sla")
+app.add_typer(directory_app, name="directory")
+app.add_typer(db_app, name="db")
+app.command("demo")(demo)
+
+
+def main() -> None:
+    """Run the command line."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
