@@ -134,8 +134,8 @@ def test_prio5_wish_has_no_deadline() -> None:
 
 
 def test_questionnaire_proposes_a_priority() -> None:
-    """Answers propose Prio2 (disrupting), Prio3, Prio4 (question), Prio5 (wish) or a type."""
-    assert outcome("problem", "disrupting") == (None, "Prio2")
+    """Answers propose Prio1 (disrupting), Prio3, Prio4 (question), Prio5 (wish) or a type."""
+    assert outcome("problem", "disrupting") == (None, "Prio1")
     assert outcome("problem", "not_disrupting") == (None, "Prio3")
     assert outcome("question") == (None, "Prio4")
     assert outcome("wish") == (None, "Prio5")
@@ -157,8 +157,8 @@ def test_reporter_hears_every_status_change() -> None:
     assert DOC.status_updates.every_change
 
 
-def test_raised_priority_is_recomputed_from_the_report_time() -> None:
-    """Raising a First Class report from Prio2 to Prio1 counts 4 h from the original report."""
+def test_prio2_and_prio1_both_count_from_the_report_time() -> None:
+    """The same production stop is due after 1 workday as Prio2, after 4 h as First Class Prio1."""
     reported = at(2026, 3, 10, 10)
     assert deadlines("Prio2", reported).resolution.due == at(2026, 3, 11, 10)
     assert deadlines("Prio1", reported, tier="first_class").resolution.due == at(2026, 3, 10, 14)
