@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from bot.cli import app
-from sla.policy import POLICY_DIR, builtin_ids
+from sla.policy import POLICY_DIR, builtin_ids, builtin_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 PLEK = POLICY_DIR / "plek.yaml"
@@ -336,3 +336,18 @@ def test_python_m_bot_cli_runs_the_command_line() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["resolution_due"] == "2026-11-24T18:00:00+01:00"
+
+
+@pytest.mark.parametrize("policy_id", builtin_ids())
+def test_explain_handles_every_kind_of_every_builtin_policy(
+    runner: CliRunner, policy_id: str
+) -> None:
+    """Every priority and request type can be explained in each language, day and night."""
+    policy = builtin_policy(policy_id)
+    tier = ["--tier", policy.doc.tiers[-1]] if policy.doc.tiers else []
+    for key in policy.kinds:
+        for lang in ("nl", "de", "en"):
+            for when in ("2026-11-24T14:00", "2026-11-28T03:00"):
+                args = ["sla", "explain", policy_id, key, "--reported-at", when, "--lang", lang]
+                result = runner.invoke(app, [*args, "--root-cause-at", "2026-11-30T10:00", *tier])
+                assert result.exit_code == 0, (key, lang, when, result.stderr)
