@@ -40,6 +40,7 @@ def directory_error_text(t: Translator, error: DirectoryError) -> str:
         ),
         "no_role": lambda: t._("Give {handle} at least one role.", **p),
         "unknown_customer": lambda: t._("There is no customer {customer}.", **p),
+        "unknown_tier": lambda: t._("Policy {policy} has no tier {tier} (tiers: {known}).", **p),
         "unknown_staff_role": lambda: t._("Staff role {role} is not known (known: {known}).", **p),
     }
     make = messages.get(error.code)

@@ -36,7 +36,7 @@ from sla.models import Contact, Customer, Draft
 from sla.policy import Policy
 from sla.policy_schema import Question, ReportField
 from sla.questionnaire import fields_for, match_answer, next_step, outcome
-from sla.service import open_incident
+from sla.service import open_incident, tier_of
 
 CONFIRM_WORDS = {"ok", "yes", "y", "ja", "j", "confirm", "bevestig", "bestätigen"}
 CANCEL_WORDS = {"no", "n", "nee", "nein", "cancel", "annuleer", "abbrechen"}
@@ -243,7 +243,7 @@ def _confirmation(person: Person, draft: Draft) -> Reply:
     t = person.t
     result = outcome(policy, draft.answers)
     assert result is not None
-    priority = allowed_priority(policy, customer.tier, result.priority)
+    priority = allowed_priority(policy, tier_of(customer), result.priority)
     key = priority or result.request_type
     now = draft.updated_at
     deadlines = clock_for(policy).deadlines(key, reported_at=now)
@@ -352,7 +352,7 @@ def file(session: Session, person: Person, draft: Draft, now: datetime) -> list[
     contact, customer, policy = _policy_and_customer(session, draft)
     result = outcome(policy, draft.answers)
     assert result is not None
-    priority = allowed_priority(policy, customer.tier, result.priority)
+    priority = allowed_priority(policy, tier_of(customer), result.priority)
     incident = open_incident(
         session=session,
         customer=customer,

@@ -22,7 +22,7 @@ from sla.directory import contacts_with_role
 from sla.i18n import Translator, translator
 from sla.models import Contact, Customer, Draft, Incident, Problem, Staff
 from sla.policy import Policy
-from sla.service import SYSTEM, Actor, ServiceError, find_incident, policy_of
+from sla.service import SYSTEM, Actor, ServiceError, find_incident, policy_of, tier_of
 
 STAFF_COMMANDS = {
     "ack": Action.ACK,
@@ -137,7 +137,7 @@ def _priority_choices(session: Session, person: Person, ref: str) -> list[Reply]
     buttons = tuple(
         Button(f"{pid} · {prio.label.get(t.lang)}", Action.SET_PRIORITY, f"{ref} {pid}")
         for pid, prio in policy.doc.priorities.items()
-        if pid != incident.priority and (prio.tiers is None or customer.tier in prio.tiers)
+        if pid != incident.priority and (prio.tiers is None or tier_of(customer) in prio.tiers)
     )
     return [
         Reply(t._("New priority for {ref}?", ref=ref), buttons=buttons, lang=t.lang, ephemeral=True)
@@ -222,7 +222,7 @@ def act(
             session=session,
             incident=incident,
             policy=policy,
-            tier=customer.tier,
+            tier=tier_of(customer),
             actor=actor,
             priority=priority or "",
             reason=text,

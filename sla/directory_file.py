@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from sla.directory import DirectoryError, check_contact, check_staff_roles
 from sla.models import ChatBinding, Contact, Customer, EscalationMember, Staff
-from sla.policy import builtin_ids
+from sla.policy import builtin_ids, builtin_policy
 from sla.policy_schema import LANGUAGES
 
 
@@ -122,6 +122,11 @@ def import_directory(session: Session, parsed: DirectoryFile) -> list[str]:
 
 
 def _import_customer(session: Session, entry: CustomerEntry, changes: list[str]) -> None:
+    tiers = builtin_policy(entry.policy).doc.tiers
+    if entry.tier is not None and entry.tier not in tiers:
+        raise DirectoryError(
+            "unknown_tier", tier=entry.tier, policy=entry.policy, known=", ".join(tiers) or "-"
+        )
     customer = session.get(Customer, entry.id)
     values: dict[str, Any] = {
         "name": entry.name,

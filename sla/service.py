@@ -61,6 +61,15 @@ def policy_of(customer: Customer) -> Policy:
     return builtin_policy(customer.policy)
 
 
+def tier_of(customer: Customer) -> str | None:
+    """The customer's tier; a policy with tiers puts a customer without one in its first tier,
+    so nobody gets a tier's extras (Perplex First Class) by omission."""
+    tiers = policy_of(customer).doc.tiers
+    if customer.tier is None and tiers:
+        return tiers[0]
+    return customer.tier
+
+
 def record(
     session: Session,
     incident: Incident,
@@ -122,7 +131,7 @@ def open_incident(
     policy = policy_of(customer)
     key = priority or request_type
     kind = policy.kind(key)
-    clock_for(policy).check_tier(kind, customer.tier)
+    clock_for(policy).check_tier(kind, tier_of(customer))
     prefix = customer.incident_prefix or policy.doc.incident_prefix
     number = next_number(session, prefix)
     assert reporter.id is not None

@@ -23,8 +23,9 @@ class ChatDriver:
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
 
-    def say(self, who: str, text: str, *, chat: str | None = None, locale: str | None = None
-            ) -> list[Reply]:
+    def say(
+        self, who: str, text: str, *, chat: str | None = None, locale: str | None = None
+    ) -> list[Reply]:
         user = UserRef("console", who, who.title(), locale)
         where = ChatRef("console", chat or who, private=chat is None)
         if text.startswith("/"):
@@ -32,8 +33,9 @@ class ChatDriver:
             return self.router.handle(Command(name, args, user, where))
         return self.router.handle(Text(text, user, where))
 
-    def press(self, who: str, action: Action, value: str = "", *, chat: str = "support"
-              ) -> list[Reply]:
+    def press(
+        self, who: str, action: Action, value: str = "", *, chat: str = "support"
+    ) -> list[Reply]:
         user = UserRef("console", who, who.title())
         return self.router.handle(ButtonPress(action, value, user, ChatRef("console", chat, False)))
 
@@ -54,7 +56,8 @@ class ChatDriver:
         with Session(self.engine) as session:
             incident = session.exec(select(Incident).where(Incident.ref == ref)).one()
             rows = session.exec(
-                select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)
+                select(IncidentEvent)
+                .where(IncidentEvent.incident_id == incident.id)
                 .order_by(IncidentEvent.id)  # type: ignore[arg-type]
             ).all()
             return list(rows)

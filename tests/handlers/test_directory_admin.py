@@ -20,8 +20,9 @@ def test_admin_lists_adds_and_removes_contacts(chat: ChatDriver) -> None:
 def test_pluvo_refuses_a_fourth_incident_contact(chat: ChatDriver) -> None:
     """Pluvo 6.2: at most three contact persons may report incidents per customer."""
     chat.say("support", "/contacts stadtwerke add hans kontaktperson Hans Roth", chat="support")
-    refused = chat.say("support", "/contacts stadtwerke add ilse kontaktperson Ilse Kurz",
-                       chat="support")
+    refused = chat.say(
+        "support", "/contacts stadtwerke add ilse kontaktperson Ilse Kurz", chat="support"
+    )
     assert "3" in refused[0].text
     listing = chat.say("support", "/contacts stadtwerke", chat="support")[0].text
     assert "hans" in listing and "ilse" not in listing

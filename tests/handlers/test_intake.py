@@ -15,7 +15,9 @@ def test_unregistered_person_is_refused_and_told_how_to_register(chat: ChatDrive
     t = translator("de")
     assert len(replies) == 1
     assert replies[0].lang == "de"
-    assert t._("Sorry, only registered contact persons can report incidents here.") in replies[0].text
+    assert (
+        t._("Sorry, only registered contact persons can report incidents here.") in replies[0].text
+    )
     assert chat.say("stranger", "hello") != []  # no draft was left behind: a plain hint
 
 
@@ -133,7 +135,11 @@ def test_pluvo_report_carries_its_three_fields(chat: ChatDriver) -> None:
         replies = chat.say("karl", answer)
     assert {"field:description", "field:investigation", "field:own_priority"} <= set(steps)
     chat.say("karl", "ja")
-    assert chat.incident("PLUVO-1").fields.keys() == {"description", "investigation", "own_priority"}
+    assert chat.incident("PLUVO-1").fields.keys() == {
+        "description",
+        "investigation",
+        "own_priority",
+    }
 
 
 def test_restart_mid_questionnaire_resumes(chat: ChatDriver) -> None:
@@ -142,3 +148,19 @@ def test_restart_mid_questionnaire_resumes(chat: ChatDriver) -> None:
     resumed = ChatDriver(chat.engine, chat.now)
     replies = resumed.say("anna", "2")
     assert replies[0].prompt is not None and replies[0].prompt.step == "field:description"
+
+
+def test_perplex_customer_without_tier_gets_prio2_not_prio1(chat: ChatDriver) -> None:
+    """Prio1 is First Class only: a customer with no tier recorded is proposed Prio2."""
+    from sqlmodel import Session
+
+    from sla.models import Customer
+
+    with Session(chat.engine) as session:
+        customer = session.get(Customer, "zorggroep")
+        assert customer is not None
+        customer.tier = None
+        session.add(customer)
+        session.commit()
+    confirm = chat.report("petra", "1", "1", "Productie ligt stil")
+    assert any(v.startswith("Prio2") for v in dict(confirm[0].facts).values())

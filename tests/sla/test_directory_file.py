@@ -29,7 +29,11 @@ def test_import_is_idempotent_and_export_round_trips(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert import_directory(session, parse_directory(exported)) == []
     assert {c["id"] for c in exported["customers"]} == {
-        "acme", "stadtwerke", "scholengroep", "zorggroep", "gemeente"
+        "acme",
+        "stadtwerke",
+        "scholengroep",
+        "zorggroep",
+        "gemeente",
     }
 
 
@@ -60,17 +64,34 @@ def test_pluvo_fourth_incident_contact_is_refused_and_nothing_is_imported(engine
 
 def test_unknown_role_and_bad_fields_are_refused() -> None:
     """Roles a policy does not know fail the import; malformed entries are named."""
-    with pytest.raises(ValueError, match="customers.0.policy"):
+    with pytest.raises(ValueError, match=r"customers\.0\.policy"):
         parse_directory({"customers": [{"id": "x", "name": "X", "policy": "nope"}]})
     with pytest.raises(ValueError, match="language"):
-        parse_directory({"staff": [{"handle": "s", "name": "S", "roles": ["support"],
-                                    "language": "fr"}]})
+        parse_directory(
+            {"staff": [{"handle": "s", "name": "S", "roles": ["support"], "language": "fr"}]}
+        )
 
 
 def test_unknown_role_is_a_directory_error(engine: Engine) -> None:
     """A role unknown to the customer's policy names the known ones."""
-    data = {"customers": [{"id": "x", "name": "X", "policy": "plek",
-                           "contacts": [{"handle": "a", "name": "A", "roles": ["ceo"]}]}]}
+    data = {
+        "customers": [
+            {
+                "id": "x",
+                "name": "X",
+                "policy": "plek",
+                "contacts": [{"handle": "a", "name": "A", "roles": ["ceo"]}],
+            }
+        ]
+    }
     with pytest.raises(DirectoryError) as err, session_scope(engine) as session:
         import_directory(session, parse_directory(data))
     assert err.value.code == "unknown_role" and "beheerder" in err.value.params["known"]
+
+
+def test_unknown_tier_is_refused(engine: Engine) -> None:
+    """A tier the customer's policy does not have fails the import."""
+    data = {"customers": [{"id": "x", "name": "X", "policy": "perplex", "tier": "gold"}]}
+    with pytest.raises(DirectoryError) as err, session_scope(engine) as session:
+        import_directory(session, parse_directory(data))
+    assert err.value.code == "unknown_tier" and "first_class" in err.value.params["known"]

@@ -18,14 +18,26 @@ from tests.conftest import load_demo_directory
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tue 10:00 Amsterdam
 
 
-def _open(session: Session, customer_id: str, handle: str, priority: str | None,
-          request_type: str = "incident", now: datetime = T0) -> Incident:
+def _open(
+    session: Session,
+    customer_id: str,
+    handle: str,
+    priority: str | None,
+    request_type: str = "incident",
+    now: datetime = T0,
+) -> Incident:
     customer = session.get(Customer, customer_id)
     assert customer is not None
     reporter = session.exec(select(Contact).where(Contact.handle == handle)).one()
     return service.open_incident(
-        session=session, customer=customer, reporter=reporter, request_type=request_type,
-        priority=priority, answers={"q": "a"}, fields={"description": "d"}, language="nl",
+        session=session,
+        customer=customer,
+        reporter=reporter,
+        request_type=request_type,
+        priority=priority,
+        answers={"q": "a"},
+        fields={"description": "d"},
+        language="nl",
         now=now,
     )
 
@@ -52,22 +64,57 @@ def test_every_change_is_an_event_with_actor_and_reason(engine: Engine) -> None:
     with session_scope(engine) as session:
         incident = _open(session, "acme", "anna", "P1")
         policy = service.policy_of(session.get(Customer, "acme"))  # type: ignore[arg-type]
-        service.acknowledge(session=session, incident=incident, actor=staff, now=T0 + timedelta(minutes=5))
-        service.change_priority(session=session, incident=incident, policy=policy, tier=None,
-                                actor=staff, priority="P2", reason="scope", now=T0 + timedelta(minutes=6))
-        service.wait_on_customer(session=session, incident=incident, policy=policy, actor=staff,
-                                 now=T0 + timedelta(hours=1), reason="logs?")
-        service.resume(session=session, incident=incident, policy=policy, actor=staff,
-                       now=T0 + timedelta(hours=2))
-        service.resolve(session=session, incident=incident, policy=policy, actor=staff,
-                        note="fixed", now=T0 + timedelta(hours=3))
+        service.acknowledge(
+            session=session, incident=incident, actor=staff, now=T0 + timedelta(minutes=5)
+        )
+        service.change_priority(
+            session=session,
+            incident=incident,
+            policy=policy,
+            tier=None,
+            actor=staff,
+            priority="P2",
+            reason="scope",
+            now=T0 + timedelta(minutes=6),
+        )
+        service.wait_on_customer(
+            session=session,
+            incident=incident,
+            policy=policy,
+            actor=staff,
+            now=T0 + timedelta(hours=1),
+            reason="logs?",
+        )
+        service.resume(
+            session=session,
+            incident=incident,
+            policy=policy,
+            actor=staff,
+            now=T0 + timedelta(hours=2),
+        )
+        service.resolve(
+            session=session,
+            incident=incident,
+            policy=policy,
+            actor=staff,
+            note="fixed",
+            now=T0 + timedelta(hours=3),
+        )
         service.close(session=session, incident=incident, actor=staff, now=T0 + timedelta(hours=4))
         incident_id = incident.id
     with Session(engine) as session:
-        events = session.exec(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)
-                              .order_by(IncidentEvent.id)).all()  # type: ignore[arg-type]
+        events = session.exec(
+            select(IncidentEvent)
+            .where(IncidentEvent.incident_id == incident_id)
+            .order_by(IncidentEvent.id)
+        ).all()  # type: ignore[arg-type]
         assert [e.kind for e in events] == [
-            "reported", "acknowledged", "priority_changed", "waiting", "resumed", "resolved",
+            "reported",
+            "acknowledged",
+            "priority_changed",
+            "waiting",
+            "resumed",
+            "resolved",
             "closed",
         ]
         assert events[2].reason == "scope" and events[2].actor_name == "Sam Support"
@@ -88,8 +135,13 @@ def test_resolution_deadline_that_passed_before_a_pause_stays(engine: Engine) ->
     with session_scope(engine) as session:
         incident = _open(session, "acme", "anna", "P1")
         policy = service.policy_of(session.get(Customer, "acme"))  # type: ignore[arg-type]
-        service.wait_on_customer(session=session, incident=incident, policy=policy,
-                                 actor=service.SYSTEM, now=T0 + timedelta(hours=5))
+        service.wait_on_customer(
+            session=session,
+            incident=incident,
+            policy=policy,
+            actor=service.SYSTEM,
+            now=T0 + timedelta(hours=5),
+        )
         assert incident.resolution_due == T0 + timedelta(hours=4)
 
 
@@ -121,8 +173,9 @@ def test_invalid_transitions_are_refused(engine: Engine) -> None:
             service.acknowledge(session=session, incident=incident, actor=staff, now=T0)
         assert err.value.code == "already_acknowledged"
         with pytest.raises(ServiceError) as err:
-            service.resolve(session=session, incident=incident, policy=policy, actor=staff,
-                            note="  ", now=T0)
+            service.resolve(
+                session=session, incident=incident, policy=policy, actor=staff, note="  ", now=T0
+            )
         assert err.value.code == "note_required"
 
 
@@ -133,10 +186,15 @@ def test_escalation_stops_at_the_top(engine: Engine) -> None:
     with session_scope(engine) as session:
         incident = _open(session, "acme", "anna", "P1")
         policy = service.policy_of(session.get(Customer, "acme"))  # type: ignore[arg-type]
-        levels = [service.escalate(session=session, incident=incident, policy=policy,
-                                   actor=contact, now=T0) for _ in range(3)]
+        levels = [
+            service.escalate(
+                session=session, incident=incident, policy=policy, actor=contact, now=T0
+            )
+            for _ in range(3)
+        ]
         assert levels == [1, 2, 3]
         with pytest.raises(ServiceError) as err:
-            service.escalate(session=session, incident=incident, policy=policy, actor=contact,
-                             now=T0)
+            service.escalate(
+                session=session, incident=incident, policy=policy, actor=contact, now=T0
+            )
         assert err.value.code == "top_level"
