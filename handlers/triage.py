@@ -34,9 +34,15 @@ STAFF_COMMANDS = {
     "assign": Action.ASSIGN_ME,
     "reopen": Action.REOPEN,
     "close": Action.CLOSE,
+    "inform": Action.EXPLAIN_BREACH,
 }
 # Actions that need a text; the prompt that asks for it.
-NEEDS_TEXT = {Action.WAIT: "wait", Action.RESOLVE: "resolve", Action.REOPEN: "reopen"}
+NEEDS_TEXT = {
+    Action.WAIT: "wait",
+    Action.RESOLVE: "resolve",
+    Action.REOPEN: "reopen",
+    Action.EXPLAIN_BREACH: "inform",
+}
 
 
 def is_staff(person: Person) -> bool:
@@ -178,6 +184,11 @@ def _ask_text(
         "wait": t._("What do you need from the customer for {ref}?", ref=ref),
         "resolve": t._("What was done to resolve {ref}? The reporter receives this.", ref=ref),
         "reopen": t._("Why is {ref} reopened?", ref=ref),
+        "inform": t._(
+            "What should the customer hear about {ref}? Give the reason and the new expected "
+            "end time; the reporter receives this.",
+            ref=ref,
+        ),
     }
     text = questions[kind]
     return [Reply(text, prompt=Prompt(kind, text), lang=t.lang)]
@@ -256,6 +267,9 @@ def act(
         ),
         Action.CLOSE: lambda: service.close(
             session=session, incident=incident, actor=actor, now=now
+        ),
+        Action.EXPLAIN_BREACH: lambda: service.inform(
+            session=session, incident=incident, actor=actor, message=text, now=now
         ),
     }
     try:
@@ -357,6 +371,9 @@ def _tell_reporter(
         ),
         Action.REOPEN: lambda: t._("{ref} was reopened: {reason}", ref=ref, reason=text),
         Action.CLOSE: lambda: t._("{ref} is closed.", ref=ref),
+        Action.EXPLAIN_BREACH: lambda: t._(
+            "{ref}: news from support: {message}", ref=ref, message=text
+        ),
     }
     make = messages.get(action)
     if make is None:

@@ -28,6 +28,7 @@ class Action(StrEnum):
     ASSIGN_ME = "me"
     REOPEN = "ro"
     CLOSE = "cl"
+    EXPLAIN_BREACH = "eb"  # value: ref, asks the reason and a new estimate for the customer
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -202,3 +202,68 @@ class Draft(SQLModel, table=True):
     fields: dict[str, str] = _json(dict)
     data: dict[str, Any] = _json(dict)
     updated_at: datetime = _when(nullable=False)
+
+
+class Timer(SQLModel, table=True):
+    """A moment the bot must act on an incident: a reminder, a breach, an escalation step.
+
+    Rows are derived from the deadlines (``sla.schedule``) and re-derived on every change;
+    a row that fired keeps ``fired_at`` and is never derived again, so each fires once.
+    """
+
+    __table_args__ = (
+        Index(
+            "ix_timer_pending_due",
+            "due_at",
+            postgresql_where=text("fired_at IS NULL"),
+            sqlite_where=text("fired_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str = Field(max_length=16)  # reminder, breach or escalation
+    target: str = Field(max_length=16)  # response or resolution
+    point: float = 1.0  # fraction of the target's clock time
+    level: int = 0  # escalation level this step raises to
+    due_at: datetime = _when(nullable=False)
+    fired_at: datetime | None = _when()
+    late: bool = False
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An outgoing message, written in the transaction that decided to send it.
+
+    Delivery (``bot.outbox``) sends pending rows in order per chat with retries; a message that
+    keeps failing is parked, never dropped.
+    """
+
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _when(nullable=False)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=128)
+    payload: dict[str, Any] = _json(dict)
+    status: str = Field(default="pending", max_length=16)  # pending, sent, parked
+    attempts: int = 0
+    next_attempt_at: datetime = _when(nullable=False)
+    sent_at: datetime | None = _when()
+    last_error: str | None = None
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+
+
+class SentMessage(SQLModel, table=True):
+    """The platform's id of a message sent under a key (the incident card), to edit it later."""
+
+    platform: str = Field(primary_key=True, max_length=16)
+    chat_id: str = Field(primary_key=True, max_length=128)
+    key: str = Field(primary_key=True, max_length=160)
+    message_id: str = Field(max_length=128)

@@ -29,6 +29,7 @@ from sla.models import (
     Status,
 )
 from sla.policy import Policy, builtin_policy
+from sla.schedule import reschedule
 
 
 class ServiceError(Exception):
@@ -163,6 +164,7 @@ def open_incident(
         answers=dict(answers),
     )
     _open_rca_problem(session, incident, policy, now)
+    _retime(session, incident, now)
     return incident
 
 
@@ -200,6 +202,15 @@ def recompute_deadlines(*, session: Session, incident: Incident, policy: Policy)
     incident.resolution_due = resolution
 
 
+def _retime(session: Session, incident: Incident, now: datetime) -> None:
+    """Derive the incident's timers again after a change (see ``sla.schedule``)."""
+    customer = session.get(Customer, incident.customer_id)
+    assert customer is not None
+    session.add(incident)
+    session.flush()
+    reschedule(session=session, incident=incident, policy=policy_of(customer), now=now)
+
+
 def _require(incident: Incident, *allowed: str) -> None:
     if incident.status not in allowed:
         raise ServiceError("bad_status", ref=incident.ref, status=incident.status)
@@ -214,6 +225,7 @@ def acknowledge(*, session: Session, incident: Incident, actor: Actor, now: date
     if incident.status == Status.OPEN:
         incident.status = Status.ACKNOWLEDGED
     record(session, incident, "acknowledged", actor=actor, now=now)
+    _retime(session, incident, now)
 
 
 def change_priority(
@@ -253,6 +265,7 @@ def change_priority(
         old=old,
         new=kind.id,
     )
+    _retime(session, incident, now)
     _open_rca_problem(session, incident, policy, now)
 
 
@@ -280,6 +293,7 @@ def record_root_cause(
     incident.root_cause_at = now
     recompute_deadlines(session=session, incident=incident, policy=policy)
     record(session, incident, "root_cause_known", actor=actor, now=now, reason=note)
+    _retime(session, incident, now)
 
 
 def wait_on_customer(
@@ -298,6 +312,7 @@ def wait_on_customer(
     incident.status = Status.WAITING
     recompute_deadlines(session=session, incident=incident, policy=policy)
     record(session, incident, "waiting", actor=actor, now=now, reason=reason)
+    _retime(session, incident, now)
 
 
 def resume(
@@ -308,6 +323,7 @@ def resume(
     incident.status = Status.ACKNOWLEDGED if incident.acknowledged_at else Status.OPEN
     recompute_deadlines(session=session, incident=incident, policy=policy)
     record(session, incident, "resumed", actor=actor, now=now)
+    _retime(session, incident, now)
 
 
 def _end_pause(session: Session, incident: Incident, now: datetime) -> None:
@@ -339,6 +355,7 @@ def resolve(
     incident.resolved_at = now
     incident.resolution_note = note
     record(session, incident, "resolved", actor=actor, now=now, reason=note)
+    _retime(session, incident, now)
 
 
 def reopen(
@@ -350,6 +367,17 @@ def reopen(
     incident.status = Status.ACKNOWLEDGED if incident.acknowledged_at else Status.OPEN
     incident.resolved_at = None
     record(session, incident, "reopened", actor=actor, now=now, reason=reason)
+    _retime(session, incident, now)
+
+
+def inform(
+    *, session: Session, incident: Incident, actor: Actor, message: str, now: datetime
+) -> None:
+    """Support tells the customer something (Klik 7.6: the reason and a new estimated end)."""
+    _require(incident, *OPEN_STATUSES)
+    if not message.strip():
+        raise ServiceError("reason_required")
+    record(session, incident, "customer_informed", actor=actor, now=now, reason=message)
 
 
 def close(*, session: Session, incident: Incident, actor: Actor, now: datetime) -> None:
@@ -357,6 +385,7 @@ def close(*, session: Session, incident: Incident, actor: Actor, now: datetime) 
     incident.status = Status.CLOSED
     incident.closed_at = now
     record(session, incident, "closed", actor=actor, now=now)
+    _retime(session, incident, now)
 
 
 def escalate(

@@ -8,15 +8,19 @@ can walk every flow.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.outbox import deliver_due
+from bot.timers import fire_all_due
 from handlers.router import Router
 from handlers.types import Action, Button, ChatRef, Command, Reply, Text, UserRef
+from sla.durations import parse_duration
 from sla.i18n import Translator, translator
 from sla.models import ChatBinding, Contact, Customer, Staff
 
@@ -50,10 +54,15 @@ class Console:
     ) -> None:
         self.engine = engine
         self.out = out
-        self.router = Router(engine, clock)
+        self.base_clock = clock or (lambda: datetime.now(UTC))
+        self.offset = timedelta(0)
+        self.router = Router(engine, self.now)
         self.who = who
         self.running = True
         self.echo = echo
+
+    def now(self) -> datetime:
+        return self.base_clock() + self.offset
 
     # -- identities ---------------------------------------------------------------------------
 
@@ -98,8 +107,12 @@ class Console:
 
     def welcome(self) -> None:
         t = self._lang()
-        self.print(t._("slabot demo — type /help, /as NAME to be someone else, /who for the "
-                       "people here, /quit to stop."))
+        self.print(
+            t._(
+                "slabot demo — type /help, /as NAME to be someone else, /who for the "
+                "people here, /quit to stop."
+            )
+        )
         self._whoami()
 
     def run(self, lines: Iterable[str]) -> None:
@@ -125,6 +138,9 @@ class Console:
         if word == "/who":
             self._who()
             return
+        if word == "/later":
+            self._later(rest.strip())
+            return
         user = UserRef("console", self.who, self.who)
         chat = self._chat()
         if text.startswith("/"):
@@ -134,6 +150,24 @@ class Console:
             replies = self.router.handle(Text(text, user, chat))
         for reply in replies:
             self.show(reply, chat)
+        self.tick()
+
+    def tick(self) -> None:
+        """Fire the timers that are due by now and show what they send to console chats."""
+        fire_all_due(self.engine, self.now())
+        asyncio.run(deliver_due(self.engine, {"console": _Printer(self)}, self.now()))
+
+    def _later(self, text: str) -> None:
+        """``/later 2h``: move the demo's clock forward, firing what falls due on the way."""
+        t = self._lang()
+        try:
+            step = parse_duration(text)
+        except ValueError:
+            self.print(t._("Say how much later, e.g. /later 2h or /later 30m."))
+            return
+        self.offset += step
+        self.print(t._("It is now {when}.", when=t.datetime(self.now(), "Europe/Amsterdam")))
+        self.tick()
 
     def _switch(self, handle: str) -> None:
         t = self._lang()
@@ -160,8 +194,9 @@ class Console:
             names = {c.id: c.name for c in session.exec(select(Customer))}
         for contact in contacts:
             customer = names.get(contact.customer_id, "")
-            self.print(f"  {contact.handle:<8} {contact.name} · {', '.join(contact.roles)} · "
-                       f"{customer}")
+            self.print(
+                f"  {contact.handle:<8} {contact.name} · {', '.join(contact.roles)} · {customer}"
+            )
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -201,3 +236,17 @@ class Console:
     def print(self, line: str) -> None:
         self.out.write(line + "\n")
         self.out.flush()
+
+
+class _Printer:
+    """Delivers outbox messages for console chats by printing them."""
+
+    platform = "console"
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
+        here = self.console._chat()
+        self.console.show(Reply(**{**reply.__dict__, "chat": chat}), here)
+        return f"console-{id(reply)}"

@@ -1,0 +1,182 @@
+"""The outbox: outgoing messages are rows first, delivered afterwards with retries.
+
+A message is written in the same transaction as the change that caused it (a timer's claim),
+so a crash between deciding and sending loses nothing. Delivery goes in order per chat: a chat
+whose oldest pending message cannot be sent yet waits. A message that keeps failing is parked
+(``status = 'parked'``), visible and retryable, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from handlers.types import Action, Button, ChatRef, Choice, Prompt, Reply
+from sla.db import session_scope
+from sla.models import OutboxMessage, SentMessage
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+BATCH = 200
+
+
+class DeliveryError(Exception):
+    """A failed send. ``retry_after`` (seconds) when the platform said when to try again;
+    ``permanent`` when trying again cannot help (the message is parked at once)."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Transport(Protocol):
+    platform: str
+
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
+        """Send (or, with ``edit_id``, edit) one message; return the platform's message id."""
+        ...
+
+
+def to_payload(reply: Reply) -> dict[str, Any]:
+    return asdict(reply)
+
+
+def from_payload(data: Mapping[str, Any]) -> Reply:
+    chat = data.get("chat")
+    prompt = data.get("prompt")
+    return Reply(
+        text=data["text"],
+        chat=ChatRef(**chat) if chat else None,
+        title=data.get("title"),
+        facts=tuple((str(f[0]), str(f[1])) for f in data.get("facts", ())),
+        buttons=tuple(
+            Button(b["label"], Action(b["action"]), b["value"], b["style"])
+            for b in data.get("buttons", ())
+        ),
+        prompt=Prompt(
+            prompt["step"],
+            prompt["text"],
+            tuple(Choice(**c) for c in prompt["choices"]),
+            prompt["hint"],
+            prompt["multiline"],
+        )
+        if prompt
+        else None,
+        key=data.get("key"),
+        ephemeral=data.get("ephemeral", False),
+        alert=data.get("alert", False),
+        lang=data.get("lang", "en"),
+        tags=tuple(data.get("tags", ())),
+    )
+
+
+def enqueue(
+    session: Session,
+    replies: Iterable[Reply],
+    now: datetime,
+    *,
+    incident_id: int | None = None,
+) -> list[OutboxMessage]:
+    """Write replies that name their chat as pending messages (in the caller's transaction)."""
+    rows = []
+    for reply in replies:
+        if reply.chat is None:
+            continue
+        row = OutboxMessage(
+            created_at=now,
+            platform=reply.chat.platform,
+            chat_id=reply.chat.id,
+            payload=to_payload(reply),
+            next_attempt_at=now,
+            incident_id=incident_id,
+        )
+        session.add(row)
+        rows.append(row)
+    return rows
+
+
+def backoff(attempts: int) -> timedelta:
+    """2 s, 4 s, 8 s ... capped at 10 minutes."""
+    return timedelta(seconds=min(2**attempts, 600))
+
+
+async def deliver_due(engine: Engine, transports: Mapping[str, Transport], now: datetime) -> int:
+    """Send what is due on the platforms at hand; returns how many messages went out."""
+    sent = 0
+    blocked: set[tuple[str, str]] = set()
+    with Session(engine, expire_on_commit=False) as session:
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "pending")
+            .where(col(OutboxMessage.platform).in_(list(transports)))
+            .order_by(col(OutboxMessage.id))
+            .limit(BATCH)
+        )
+        rows = list(session.exec(query))
+    for row in rows:
+        chat_key = (row.platform, row.chat_id)
+        if chat_key in blocked:
+            continue
+        if row.next_attempt_at > now:
+            blocked.add(chat_key)  # keeps the chat's messages in order
+            continue
+        if await _deliver(engine, transports[row.platform], row, now):
+            sent += 1
+        else:
+            blocked.add(chat_key)
+    return sent
+
+
+async def _deliver(engine: Engine, transport: Transport, row: OutboxMessage, now: datetime) -> bool:
+    reply = from_payload(row.payload)
+    chat = ChatRef(row.platform, row.chat_id, reply.chat.private if reply.chat else True)
+    edit_id = None
+    if reply.key is not None:
+        with Session(engine) as session:
+            known = session.get(SentMessage, (row.platform, row.chat_id, reply.key))
+            edit_id = known.message_id if known else None
+    try:
+        message_id = await transport.send(reply, chat, edit_id)
+    except DeliveryError as error:
+        _failed(engine, row, now, error)
+        return False
+    with session_scope(engine) as session:
+        stored = session.get(OutboxMessage, row.id)
+        assert stored is not None
+        stored.status, stored.sent_at, stored.attempts = "sent", now, stored.attempts + 1
+        session.add(stored)
+        if reply.key is not None:
+            session.merge(
+                SentMessage(
+                    platform=row.platform, chat_id=row.chat_id, key=reply.key, message_id=message_id
+                )
+            )
+    return True
+
+
+def _failed(engine: Engine, row: OutboxMessage, now: datetime, error: DeliveryError) -> None:
+    with session_scope(engine) as session:
+        stored = session.get(OutboxMessage, row.id)
+        assert stored is not None
+        stored.attempts += 1
+        stored.last_error = str(error)[:500]
+        if error.permanent or stored.attempts >= MAX_ATTEMPTS:
+            stored.status = "parked"
+            log.warning("outbox message %s parked after %s attempts", stored.id, stored.attempts)
+        else:
+            wait = (
+                timedelta(seconds=error.retry_after)
+                if error.retry_after is not None
+                else backoff(stored.attempts)
+            )
+            stored.next_attempt_at = now + wait
+        session.add(stored)

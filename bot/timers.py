@@ -1,0 +1,172 @@
+"""Driving due timers: claim them atomically, fire them, and write what they say to the outbox.
+
+The database is the source of truth. A due timer is claimed with one ``UPDATE ... RETURNING``
+(on PostgreSQL over ``FOR UPDATE SKIP LOCKED`` and against the database clock), and in the same
+transaction its event is logged and its messages are written to the outbox: a crash before the
+commit fires it again later, a crash after loses nothing, and two replicas never fire it twice.
+
+APScheduler (3.11, ``AsyncIOScheduler``) only wakes the process: at the next due timer and for a
+periodic sweep that also picks up timers other replicas created. It keeps no state of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import bindparam, func, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.outbox import enqueue
+from handlers import reminders
+from sla.db import session_scope
+from sla.models import OPEN_STATUSES, Customer, Incident, Timer, UTCDateTime
+from sla.schedule import held_until
+from sla.service import policy_of
+
+log = logging.getLogger(__name__)
+LATE_AFTER = timedelta(minutes=1)  # a timer fired this long after its moment is marked late
+BATCH = 200
+
+
+def claim_due(session: Session, now: datetime | None, limit: int = BATCH) -> list[Timer]:
+    """Mark up to ``limit`` due timers fired and return them (earliest first).
+
+    ``now`` None uses the database's clock on PostgreSQL (replicas may disagree on theirs)
+    and the system clock elsewhere.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if now is None and postgres:
+        moment: Any = func.timezone("UTC", func.now())
+    else:
+        moment = bindparam("now", now or datetime.now(UTC), type_=UTCDateTime())
+    pending = (
+        select(Timer.id)
+        .where(col(Timer.fired_at).is_(None))
+        .where(col(Timer.due_at) <= moment)
+        .order_by(col(Timer.due_at), col(Timer.id))
+        .limit(limit)
+    )
+    if postgres:
+        pending = pending.with_for_update(skip_locked=True)
+    claim = (
+        update(Timer)
+        .where(col(Timer.id).in_(pending.scalar_subquery()))
+        .values(fired_at=moment)
+        .returning(col(Timer.id))
+    )
+    ids = [row[0] for row in session.execute(claim)]
+    if not ids:
+        return []
+    session.expire_all()
+    timers = session.exec(select(Timer).where(col(Timer.id).in_(ids))).all()
+    return sorted(timers, key=lambda t: (t.due_at, t.id or 0))
+
+
+def fire_due(engine: Engine, now: datetime | None = None, limit: int = BATCH) -> int:
+    """Claim and fire one batch in one transaction; returns how many timers were claimed."""
+    with session_scope(engine) as session:
+        timers = claim_due(session, now, limit)
+        for timer in timers:
+            assert timer.fired_at is not None
+            incident = session.get(Incident, timer.incident_id)
+            if incident is None or incident.status not in OPEN_STATUSES:
+                continue  # no longer open: claimed, so it never fires
+            customer = session.get(Customer, incident.customer_id)
+            assert customer is not None
+            opening = held_until(policy_of(customer), incident, timer.target, timer.fired_at)
+            if opening is not None:
+                timer.fired_at, timer.due_at = None, opening  # wait for office hours
+                session.add(timer)
+                continue
+            fired_at = timer.fired_at
+            timer.late = fired_at - timer.due_at > LATE_AFTER
+            session.add(timer)
+            replies = reminders.fire(session, timer, fired_at, late=timer.late)
+            enqueue(session, replies, fired_at, incident_id=incident.id)
+        return len(timers)
+
+
+def fire_all_due(engine: Engine, now: datetime | None = None) -> int:
+    """Fire batches until nothing is due."""
+    total = 0
+    while True:
+        claimed = fire_due(engine, now)
+        total += claimed
+        if claimed < BATCH:
+            return total
+
+
+def next_due(engine: Engine) -> datetime | None:
+    with Session(engine) as session:
+        query = select(func.min(Timer.due_at)).where(col(Timer.fired_at).is_(None))
+        value = session.execute(query).scalar_one_or_none()
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
+
+
+class TimerRunner:
+    """Fires timers as they fall due, in the bot's asyncio loop."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        sweep_seconds: float = 30.0,
+        after_firing: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.sweep_seconds = sweep_seconds
+        self.after_firing = after_firing
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+
+    def start(self) -> None:
+        self.scheduler.add_job(
+            self.run_once,
+            "interval",
+            seconds=self.sweep_seconds,
+            id="sweep",
+            next_run_time=datetime.now(UTC),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def poke(self) -> None:
+        """Something changed (a new incident): look at the next due time again."""
+        self._wake_at(datetime.now(UTC))
+
+    async def run_once(self) -> None:
+        """Fire everything due (missed timers after downtime included), then sleep till next."""
+        try:
+            fired = fire_all_due(self.engine)
+        except Exception:
+            log.exception("firing timers failed; the sweep tries again")
+            return
+        if fired and self.after_firing is not None:
+            await self.after_firing()
+        upcoming = next_due(self.engine)
+        if upcoming is not None:
+            self._wake_at(upcoming)
+
+    def _wake_at(self, moment: datetime) -> None:
+        if not self.scheduler.running:
+            return
+        self.scheduler.add_job(
+            self.run_once,
+            "date",
+            run_date=max(moment, datetime.now(UTC)),
+            id="wake",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )

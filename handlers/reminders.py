@@ -1,0 +1,152 @@
+"""What a fired timer says: reminders to support, breaches, and escalation steps.
+
+A reminder goes to the support channels and the assignee: the incident, which deadline, how much
+time is left in the reader's language, and what the contract asks now (Plek: consult the
+Beheerder before the resolution time expires). A breach says so, escalates to level 1 and, where
+the contract asks for it (Klik 7.6), asks support for the reason and a new estimated end time
+that the bot passes on to the customer. Each further escalation step raises the level if the
+incident has not reached it yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from handlers.cards import kind_label
+from handlers.escalation import raise_level
+from handlers.people import staff_chats
+from handlers.types import Action, Button, ChatRef, Reply
+from sla.directory import support_chats
+from sla.i18n import Translator, translator
+from sla.models import Customer, Incident, Staff, Timer
+from sla.policy import Policy
+from sla.service import SYSTEM, ServiceError, policy_of, record
+
+
+def _target_name(t: Translator, target: str) -> str:
+    return t._("response") if target == "response" else t._("resolution")
+
+
+def _support_chats(session: Session, incident: Incident, customer: Customer) -> list[ChatRef]:
+    chats = [
+        ChatRef(b.platform, b.chat_id, private=False) for b in support_chats(session, customer.id)
+    ]
+    if incident.assignee_id is not None:
+        assignee = session.get(Staff, incident.assignee_id)
+        if assignee is not None:
+            chats += staff_chats(assignee)
+    return chats
+
+
+def fire(session: Session, timer: Timer, now: datetime, *, late: bool) -> list[Reply]:
+    """The messages for one claimed timer; records the firing in the incident's log."""
+    incident = session.get(Incident, timer.incident_id)
+    assert incident is not None
+    customer = session.get(Customer, incident.customer_id)
+    assert customer is not None
+    policy = policy_of(customer)
+    if timer.kind == "reminder":
+        due = _due(incident, timer.target)
+        # A reminder that comes (late) after its deadline says nothing the breach does not.
+        superseded = due is None or due <= now
+        record(
+            session,
+            incident,
+            "reminder",
+            actor=SYSTEM,
+            now=now,
+            target=timer.target,
+            point=timer.point,
+            late=late,
+            superseded=superseded,
+        )
+        return [] if superseded else _reminder(session, incident, customer, policy, timer, now)
+    if timer.kind == "breach":
+        record(session, incident, "breach", actor=SYSTEM, now=now, target=timer.target, late=late)
+        replies = _breach(session, incident, customer, policy, timer)
+        return replies + _escalate_to(session, incident, customer, timer, now)
+    return _escalate_to(session, incident, customer, timer, now)
+
+
+def _due(incident: Incident, target: str) -> datetime | None:
+    return incident.response_due if target == "response" else incident.resolution_due
+
+
+def _reminder(
+    session: Session,
+    incident: Incident,
+    customer: Customer,
+    policy: Policy,
+    timer: Timer,
+    now: datetime,
+) -> list[Reply]:
+    due = _due(incident, timer.target)
+    if due is None:
+        return []
+    t = translator(customer.language or policy.doc.language)
+    tz = policy.doc.calendar.timezone
+    lines = [
+        t._(
+            "Reminder {ref} ({customer}, {kind}): the {target} is due {when}, {left}.",
+            ref=incident.ref,
+            customer=customer.name,
+            kind=kind_label(t, policy, incident),
+            target=_target_name(t, timer.target),
+            when=t.datetime(due, tz),
+            left=t.relative(due - now),
+        ),
+    ]
+    note = policy.doc.reminders.before_resolution
+    if timer.target == "resolution" and note is not None:
+        lines.append(note.get(t.lang))
+    text = "\n".join(lines)
+    return [
+        Reply(text, chat=chat, lang=t.lang, tags=("reminder",))
+        for chat in _support_chats(session, incident, customer)
+    ]
+
+
+def _breach(
+    session: Session, incident: Incident, customer: Customer, policy: Policy, timer: Timer
+) -> list[Reply]:
+    due = _due(incident, timer.target)
+    t = translator(customer.language or policy.doc.language)
+    tz = policy.doc.calendar.timezone
+    when = t.datetime(due, tz) if due is not None else "—"
+    lines = [
+        t._(
+            "Missed: the {target} deadline of {ref} ({customer}) was {when}.",
+            target=_target_name(t, timer.target),
+            ref=incident.ref,
+            customer=customer.name,
+            when=when,
+        ),
+    ]
+    note = policy.doc.reminders.on_breach
+    if note is not None:
+        lines.append(note.get(t.lang))
+    buttons: tuple[Button, ...] = ()
+    if policy.doc.reminders.ask_breach_reason:
+        buttons = (
+            Button(t._("Tell the customer why"), Action.EXPLAIN_BREACH, incident.ref, "primary"),
+        )
+    text = "\n".join(lines)
+    return [
+        Reply(text, chat=chat, lang=t.lang, buttons=buttons, tags=("breach",))
+        for chat in _support_chats(session, incident, customer)
+    ]
+
+
+def _escalate_to(
+    session: Session, incident: Incident, customer: Customer, timer: Timer, now: datetime
+) -> list[Reply]:
+    if incident.escalation_level >= timer.level:
+        return []
+    t = translator(customer.language or policy_of(customer).doc.language)
+    why = t._("the {target} deadline was missed", target=_target_name(t, timer.target))
+    try:
+        return raise_level(session, incident, customer, SYSTEM, now, why=why)
+    except ServiceError:
+        return []  # already at the top of the ladder

@@ -1,0 +1,149 @@
+"""Deriving an incident's timer rows from its deadlines and its policy.
+
+For each running target (a response not yet given, a resolution not yet reached):
+reminders at the policy's points (default 50 %, 75 %, 90 % of the target's clock time), the
+breach at the deadline (which also escalates to level 1), and one escalation step per further
+level, each a further interval later (the policy's, else the original target again). Points are
+measured on the target's own clock with the pauses skipped, so a pause moves them all.
+
+Reminders and pings about office-clock targets are held until the office is open (a 9-to-5
+contract does not wake anyone at night); 24x7 targets fire at any hour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, delete, select
+
+from sla.clock import Rule, SlaClock, clock_for, merge_pauses
+from sla.models import OPEN_STATUSES, Incident, IncidentPause, Timer
+from sla.policy import Policy
+
+
+@dataclass(frozen=True)
+class Planned:
+    kind: str  # reminder, breach, escalation
+    target: str  # response, resolution
+    point: float
+    level: int
+    due_at: datetime
+
+    @property
+    def key(self) -> tuple[str, str, float, int]:
+        return (self.kind, self.target, round(self.point, 6), self.level)
+
+
+def plan(policy: Policy, incident: Incident, pauses: list[IncidentPause]) -> list[Planned]:
+    """Every timer the incident should have now, fired or not."""
+    if incident.status not in OPEN_STATUSES:
+        return []
+    clock = clock_for(policy)
+    kind = policy.kind(incident.priority or incident.request_type)
+    inside = clock.calendar.is_open(incident.reported_at)
+    response, resolution = clock.rules(kind, inside_office_hours=inside)
+    closed = merge_pauses((p.started_at, p.ended_at) for p in pauses if p.ended_at is not None)
+    planned: list[Planned] = []
+    if incident.acknowledged_at is None and incident.response_due is not None:
+        planned += _for_target(policy, clock, "response", response, incident.reported_at, closed)
+    start = incident.reported_at if resolution.start == "report" else incident.root_cause_at
+    if incident.resolution_due is not None and start is not None:
+        planned += _for_target(policy, clock, "resolution", resolution, start, closed)
+    return planned
+
+
+def _for_target(
+    policy: Policy,
+    clock: SlaClock,
+    target: str,
+    rule: Rule,
+    start: datetime,
+    pauses: list[tuple[float, float]],
+) -> list[Planned]:
+    if rule.kind == "none":
+        return []
+    start_ts = start.timestamp()
+    amount = clock.amount(rule, start_ts)
+    if amount <= 0:
+        return []
+    hold = rule.office and policy.doc.reminders.hold_outside_office_hours
+
+    def at(fraction: float) -> datetime:
+        ts = clock.due_ts(rule, start_ts, pauses, fraction)
+        if hold:
+            ts = _held(clock, ts)
+        return datetime.fromtimestamp(round(ts, 6), UTC)
+
+    planned = [
+        Planned("reminder", target, point, 0, at(point))
+        for point in policy.doc.reminders.points
+        if point < 1
+    ]
+    planned.append(Planned("breach", target, 1.0, 1, at(1.0)))
+    interval = policy.doc.escalation.interval
+    step = interval.total_seconds() / amount if interval is not None else 1.0
+    for level in range(2, len(policy.doc.escalation.levels) + 1):
+        point = 1.0 + (level - 1) * step
+        planned.append(Planned("escalation", target, point, level, at(point)))
+    return planned
+
+
+def _held(clock: SlaClock, ts: float) -> float:
+    """``ts`` if the office is open then (or is just closing), else its next opening."""
+    calendar = clock.calendar
+    if calendar.is_open_ts(ts) or calendar.office_seconds_ts(ts - 1.0, ts) > 0:
+        return ts
+    return calendar.next_open_ts(ts)
+
+
+def reschedule(*, session: Session, incident: Incident, policy: Policy, now: datetime) -> None:
+    """Replace the incident's pending timers with what its deadlines call for now.
+
+    Timers that fired stay and are not planned again. A reminder whose moment has already
+    passed is dropped (it would only be noise); a breach or escalation that has passed fires
+    at once, since the deadline was missed.
+    """
+    assert incident.id is not None
+    rows = session.exec(select(Timer).where(Timer.incident_id == incident.id)).all()
+    fired = {(t.kind, t.target, round(t.point, 6), t.level) for t in rows if t.fired_at is not None}
+    session.execute(
+        delete(Timer)
+        .where(col(Timer.incident_id) == incident.id)
+        .where(col(Timer.fired_at).is_(None))
+    )
+    pauses = list(
+        session.exec(select(IncidentPause).where(IncidentPause.incident_id == incident.id))
+    )
+    for item in plan(policy, incident, pauses):
+        if item.key in fired or (item.kind == "reminder" and item.due_at <= now):
+            continue
+        session.add(
+            Timer(
+                incident_id=incident.id,
+                kind=item.kind,
+                target=item.target,
+                point=item.point,
+                level=item.level,
+                due_at=item.due_at,
+            )
+        )
+
+
+def held_until(
+    policy: Policy, incident: Incident, target: str, moment: datetime
+) -> datetime | None:
+    """When a timer of ``target`` that falls due at ``moment`` (say, late after downtime at
+    night) should wait for the office to open; None when it may fire now."""
+    if not policy.doc.reminders.hold_outside_office_hours:
+        return None
+    clock = clock_for(policy)
+    kind = policy.kind(incident.priority or incident.request_type)
+    inside = clock.calendar.is_open(incident.reported_at)
+    response, resolution = clock.rules(kind, inside_office_hours=inside)
+    rule = response if target == "response" else resolution
+    if not rule.office:
+        return None
+    ts = moment.timestamp()
+    opening = _held(clock, ts)
+    return None if opening == ts else datetime.fromtimestamp(round(opening, 6), UTC)

@@ -1,0 +1,136 @@
+"""Firing timers: exactly once, into the outbox in the same transaction, late after downtime,
+held for office hours, never for closed incidents, escalating up the ladder."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, delete, select
+
+from bot.timers import fire_all_due, next_due
+from handlers.types import Action
+from sla.models import EscalationMember, Incident, IncidentEvent, OutboxMessage, Staff, Timer
+from tests.chat import ChatDriver
+
+
+def _events(chat: ChatDriver, ref: str) -> list[tuple[str, dict[str, object]]]:
+    return [(e.kind, e.data) for e in chat.events(ref) if e.kind not in ("reported",)]
+
+
+def _outbox(engine: Engine) -> list[tuple[str, str, tuple[str, ...]]]:
+    with Session(engine) as session:
+        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+        return [(r.chat_id, r.payload["text"], tuple(r.payload["tags"])) for r in rows]
+
+
+def test_reminders_fire_once_each_in_order(chat: ChatDriver) -> None:
+    """Each reminder fires once at its moment; firing again at the same time does nothing."""
+    chat.report("anna", "1", "1", "Plat", "ja")
+    assert fire_all_due(chat.engine, chat.now + timedelta(hours=1, minutes=59)) == 0
+    assert fire_all_due(chat.engine, chat.now + timedelta(hours=2)) == 1
+    assert fire_all_due(chat.engine, chat.now + timedelta(hours=2)) == 0
+    rows = _outbox(chat.engine)
+    assert rows and all(chat_id == "support" for chat_id, _, _ in rows)
+    assert "PLEK-1" in rows[0][1] and rows[0][2] == ("reminder",)
+    kinds = _events(chat, "PLEK-1")
+    assert kinds == [
+        ("reminder", {"target": "resolution", "point": 0.5, "late": False, "superseded": False})
+    ]
+
+
+def test_breach_escalates_to_level_one_and_then_up(chat: ChatDriver) -> None:
+    """The breach pings the team lead; 4 office hours later the customer success manager."""
+    chat.report("anna", "1", "1", "Plat", "ja")
+    fire_all_due(chat.engine, chat.now + timedelta(hours=4))
+    assert chat.incident("PLEK-1").escalation_level == 1
+    chats = [chat_id for chat_id, _, tags in _outbox(chat.engine) if "escalation" in tags]
+    assert chats == ["lisa"]
+    fire_all_due(chat.engine, chat.now + timedelta(hours=8))  # 18:00 local
+    assert chat.incident("PLEK-1").escalation_level == 2
+    assert [c for c, _, tags in _outbox(chat.engine) if "escalation" in tags] == ["lisa", "mark"]
+
+
+def test_late_timers_after_downtime_fire_once_marked_late(chat: ChatDriver) -> None:
+    """Back after a day of downtime, everything missed fires once and is marked late;
+    the superseded reminders send nothing."""
+    chat.report("anna", "1", "1", "Plat", "ja")
+    # Wednesday 12:00 local: everything up to the board step (12:30) is missed but one.
+    fire_all_due(chat.engine, datetime(2026, 11, 25, 11, 0, tzinfo=UTC))
+    events = _events(chat, "PLEK-1")
+    reminders = [d for k, d in events if k == "reminder"]
+    assert len(reminders) == 3 and all(d["late"] and d["superseded"] for d in reminders)
+    assert [d["late"] for k, d in events if k == "breach"] == [True]
+    assert chat.incident("PLEK-1").escalation_level == 2
+    with Session(chat.engine) as session:
+        late = session.exec(select(Timer).where(col(Timer.late))).all()
+        assert len(late) == 5
+    tags = [t for _, _, t in _outbox(chat.engine)]
+    assert ("reminder",) not in tags
+
+
+def test_nothing_fires_for_a_resolved_incident(chat: ChatDriver) -> None:
+    """Resolving removes pending timers; nothing is sent afterwards."""
+    chat.report("anna", "1", "1", "Plat", "ja")
+    chat.say("support", "/resolve PLEK-1 Done", chat="support")
+    assert fire_all_due(chat.engine, chat.now + timedelta(days=3)) == 0
+    assert _outbox(chat.engine) == []
+    assert next_due(chat.engine) is None
+
+
+def test_level_without_people_is_skipped(chat: ChatDriver) -> None:
+    """With nobody at level 1 the breach goes straight to level 2."""
+    with Session(chat.engine) as session:
+        lisa = session.exec(select(Staff).where(Staff.handle == "lisa")).one()
+        session.execute(delete(EscalationMember).where(col(EscalationMember.staff_id) == lisa.id))
+        session.commit()
+    chat.report("anna", "1", "1", "Plat", "ja")
+    fire_all_due(chat.engine, chat.now + timedelta(hours=4))
+    assert chat.incident("PLEK-1").escalation_level == 2
+    assert [c for c, _, tags in _outbox(chat.engine) if "escalation" in tags] == ["mark"]
+
+
+def test_contact_escalation_moves_the_ladder(chat: ChatDriver) -> None:
+    """After a contact's /escalate to level 1, the breach does not ping level 1 again."""
+    chat.report("anna", "1", "1", "Plat", "ja")
+    chat.say("anna", "/escalate PLEK-1")
+    fire_all_due(chat.engine, chat.now + timedelta(hours=4))
+    assert [c for c, _, tags in _outbox(chat.engine) if "escalation" in tags] == []
+    assert chat.incident("PLEK-1").escalation_level == 1
+
+
+def test_klik_breach_asks_for_reason_and_estimate_and_passes_it_on(chat: ChatDriver) -> None:
+    """Klik 7.6: the breach asks support for the reason and new end time; the reporter gets it."""
+    chat.report("sanne", "1", "Alles ligt eruit", "ja")
+    incident = chat.incident("KLIK-1")
+    assert incident.priority == "P1"
+    fire_all_due(chat.engine, chat.now + timedelta(hours=1))
+    with Session(chat.engine) as session:
+        breach = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == "support")).all()
+        buttons = [b["action"] for row in breach for b in row.payload["buttons"]]
+    assert Action.EXPLAIN_BREACH.value in buttons
+    chat.press("support", Action.EXPLAIN_BREACH, "KLIK-1")
+    replies = chat.say(
+        "support", "Storing bij de hostingpartij, verwacht klaar 12:00", chat="support"
+    )
+    told = [r for r in replies if r.chat is not None and r.chat.id == "sanne"]
+    assert told and "verwacht klaar 12:00" in told[0].text
+    assert chat.events("KLIK-1")[-1].kind == "customer_informed"
+
+
+def test_pg_claims_with_the_database_clock(pg_chat: ChatDriver) -> None:
+    """On PostgreSQL a claim without ``now`` compares against the database clock
+    (Klik's 24x7 P1: nothing is held for office hours)."""
+    pg_chat.report("sanne", "1", "Alles ligt eruit", "ja")
+    with Session(pg_chat.engine) as session:
+        incident = session.exec(select(Incident).where(Incident.ref == "KLIK-1")).one()
+        timers = list(session.exec(select(Timer).where(Timer.incident_id == incident.id)))
+        for number, timer in enumerate(timers):
+            timer.due_at = datetime.now(UTC) + timedelta(minutes=-5 if number else 30)
+            session.add(timer)
+        session.commit()
+    assert fire_all_due(pg_chat.engine) == len(timers) - 1
+    assert fire_all_due(pg_chat.engine) == 0
+    with Session(pg_chat.engine) as session:
+        breaches = session.exec(select(IncidentEvent).where(IncidentEvent.kind == "breach")).all()
+        assert len(breaches) == 2  # response and resolution
