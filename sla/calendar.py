@@ -5,14 +5,16 @@ epoch seconds with running totals of office time. "How much office time lies bet
 and "when has office time d passed since a" are then two binary searches, whatever the span, and
 summer-time changes need no special care: the table holds real instants.
 
-Office hours are half-open: with 09:00-17:00, 09:00 is inside and 17:00 is outside.
+Office hours are half-open: with 09:00-17:00, 09:00 is inside and 17:00 is outside. They are read
+on the wall clock: on the night summer time starts, local 02:00-03:00 never happens and holds no
+office time; on the night it ends, local 02:00-03:00 happens twice and counts twice.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -21,6 +23,8 @@ import holidays as holidays_lib
 from sla.policy_schema import WEEKDAYS, CalendarRules
 
 _MARGIN_YEARS = 2
+_DAY = 86400
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 @cache
@@ -40,7 +44,7 @@ class BusinessCalendar:
         self.rules = rules
         self.tz = ZoneInfo(rules.timezone)
         self.weekly: tuple[tuple[tuple[int, int], ...], ...] = tuple(
-            tuple(sorted(rules.office_hours.get(day, ()))) for day in WEEKDAYS  # type: ignore[call-overload]
+            _merged(rules.office_hours.get(day, ())) for day in WEEKDAYS  # type: ignore[call-overload]
         )
         lengths = [sum(e - s for s, e in day) for day in self.weekly if day]
         if rules.workday_length is not None:
@@ -89,17 +93,22 @@ class BusinessCalendar:
         self._build(first, last)
 
     def _build(self, first: int, last: int) -> None:
-        starts: list[float] = []
-        ends: list[float] = []
-        days: list[date] = []
+        rows: list[tuple[float, float, date]] = []
+        days_off = {day for year in range(first, last + 1) for day in self.holidays(year)}
         day = date(first, 1, 1)
         stop = date(last + 1, 1, 1)
         while day < stop:
-            for start_min, end_min in self.office_ranges(day):
-                starts.append(self._local_ts(day, start_min))
-                ends.append(self._local_ts(day, end_min))
-                days.append(day)
+            ranges = self.weekly[day.weekday()]
+            if ranges and day not in days_off:
+                rows.extend((start, end, day) for start, end in self._utc_stretches(day, ranges))
             day += timedelta(days=1)
+        if not rows:
+            raise ValueError(f"the calendar has no office time in {first}-{last}")
+        # Sorted by real time; a zone that turns its clock back across midnight would otherwise
+        # put part of a day before the end of the previous one.
+        rows.sort()
+        starts = [row[0] for row in rows]
+        ends = [row[1] for row in rows]
         cum_start: list[float] = []
         cum_end: list[float] = []
         total = 0.0
@@ -107,7 +116,7 @@ class BusinessCalendar:
             cum_start.append(total)
             total += e - s
             cum_end.append(total)
-        self._starts, self._ends, self._day_of = starts, ends, days
+        self._starts, self._ends, self._day_of = starts, ends, [row[2] for row in rows]
         self._cum_start, self._cum_end = cum_start, cum_end
         self._years = (first, last)
         # Queries are answered only well inside the table, so any target that runs past
@@ -115,9 +124,54 @@ class BusinessCalendar:
         self._lo = datetime(first, 1, 8, tzinfo=self.tz).timestamp()
         self._hi = datetime(last, 12, 24, tzinfo=self.tz).timestamp()
 
-    def _local_ts(self, day: date, minutes: int) -> float:
-        moment = datetime.combine(day, time(), tzinfo=self.tz) + timedelta(minutes=minutes)
-        return moment.timestamp()
+    def _utc_stretches(
+        self, day: date, ranges: tuple[tuple[int, int], ...]
+    ) -> list[tuple[float, float]]:
+        """The real stretches of ``day`` whose wall-clock time lies in ``ranges``.
+
+        Each stretch of constant UTC offset maps wall time to real time by subtraction, so a
+        range is cut at a clock change: the skipped hour yields nothing, the repeated hour
+        yields two stretches.
+        """
+        wall = (day.toordinal() - _EPOCH_ORDINAL) * _DAY  # local midnight read as if UTC
+        pieces = []
+        for lo, hi, offset in self._offsets(wall - _DAY, wall + 2 * _DAY):
+            for start_min, end_min in ranges:
+                start = max(wall + start_min * 60 - offset, lo)
+                end = min(wall + end_min * 60 - offset, hi)
+                if start < end:
+                    pieces.append((start, end))
+        pieces.sort()
+        stretches: list[tuple[float, float]] = []
+        for start, end in pieces:
+            if stretches and start <= stretches[-1][1]:
+                stretches[-1] = (stretches[-1][0], max(end, stretches[-1][1]))
+            else:
+                stretches.append((float(start), float(end)))
+        return stretches
+
+    def _offsets(self, lo: int, hi: int) -> list[tuple[int, int, int]]:
+        """``[lo, hi)`` in epoch seconds cut where the UTC offset changes, with the offset.
+
+        Assumes at most one change in the three days asked about: zones change their clocks
+        months apart.
+        """
+        first, last = self._offset(lo), self._offset(hi - 1)
+        if first == last:
+            return [(lo, hi, first)]
+        before, after = lo, hi - 1
+        while after - before > 1:
+            middle = (before + after) // 2
+            if self._offset(middle) == first:
+                before = middle
+            else:
+                after = middle
+        return [(lo, after, first), (after, hi, last)]
+
+    def _offset(self, ts: int) -> int:
+        offset = datetime.fromtimestamp(ts, self.tz).utcoffset()
+        assert offset is not None
+        return int(offset.total_seconds())
 
     # -- queries on epoch seconds -----------------------------------------------------------
 
@@ -216,6 +270,17 @@ class BusinessCalendar:
             if self.is_workday(day):
                 yield day
             day += timedelta(days=1)
+
+
+def _merged(ranges: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Sorted ranges with overlapping or touching ones joined, so no minute counts twice."""
+    joined: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if joined and start <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(end, joined[-1][1]))
+        else:
+            joined.append((start, end))
+    return tuple(joined)
 
 
 def _ts(moment: datetime) -> float:

@@ -80,10 +80,8 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _resolve(target: Target | None, inside: bool, parent: Target | None = None) -> Rule:
-    if target is None or target.none:
-        clause = target.clause if target else None
-        note = target.note if target else None
-        return Rule("none", 0.0, "office", "report", clause, note, None, None)
+    if target is None:
+        return NO_DEADLINE
     if target.inside is not None and target.outside is not None:
         chosen = target.inside if inside else target.outside
         rule = _resolve(chosen, inside, target)
@@ -92,11 +90,15 @@ def _resolve(target: Target | None, inside: bool, parent: Target | None = None) 
     start = target.start or (parent.start if parent else None) or "report"
     clause = target.clause or (parent.clause if parent else None)
     note = target.note or (parent.note if parent else None)
+    if target.none:
+        # No deadline, but the clock still starts at the named event (reports show it).
+        return Rule("none", 0.0, "office", start, clause, note, None, None)
     if target.next_workday_close:
         return Rule("next_workday_close", 0.0, "office", start, clause, note, None, None)
     if target.workdays is not None:
         # The length of a working day is the calendar's; filled in by SlaClock.
-        return Rule("duration", -target.workdays, "office", start, clause, note, None, target.workdays)
+        workdays = target.workdays
+        return Rule("duration", -workdays, "office", start, clause, note, None, workdays)
     assert target.within is not None
     return Rule("duration", target.within.total_seconds(), clock, start, clause, note, None, None)
 
@@ -183,7 +185,9 @@ class SlaClock:
         inside = self.calendar.is_open_ts(reported_ts)
         response, resolution = self._rules[kind.id, inside]
         pauses = merge_pauses(paused) if paused else []
-        root_ts = root_cause_at.timestamp() if root_cause_at is not None else None
+        root_ts = None
+        if root_cause_at is not None:
+            root_ts = root_cause_at.timestamp() if root_cause_at.tzinfo else _naive(root_cause_at)
         return Deadlines(
             self.policy.id,
             kind.id,
@@ -208,7 +212,8 @@ class SlaClock:
         if rule.kind == "none":
             return Deadline(name, rule, started, None)
         usable = pauses if name in self.pausable else []
-        return Deadline(name, rule, started, self.calendar.local(self.due_ts(rule, start_ts, usable)))
+        due = self.due_ts(rule, start_ts, usable)
+        return Deadline(name, rule, started, self.calendar.local(due))
 
     def amount(self, rule: Rule, start_ts: float) -> float:
         """The clock time the rule allows, in seconds, for a clock started at ``start_ts``."""
