@@ -9,6 +9,7 @@ from bot.cli_demo import demo
 from bot.cli_directory import app as directory_app
 from bot.cli_directory import db_app
 from bot.cli_sla import app as sla_app
+from bot.cli_timers import app as timers_app
 
 _ = cli_translator()._  # help texts, in the language of $SLABOT_LANG
 
@@ -22,6 +23,7 @@ app = typer.Typer(
 app.add_typer(sla_app, name="sla")
 app.add_typer(directory_app, name="directory")
 app.add_typer(db_app, name="db")
+app.add_typer(timers_app, name="timers")
 app.command("demo")(demo)
 
 

@@ -73,7 +73,8 @@ def fire_due(engine: Engine, now: datetime | None = None, limit: int = BATCH) ->
         timers = claim_due(session, now, limit)
         for timer in timers:
             assert timer.fired_at is not None
-            incident = session.get(Incident, timer.incident_id)
+            # The row lock serialises two replicas firing timers of one incident.
+            incident = session.get(Incident, timer.incident_id, with_for_update=True)
             if incident is None or incident.status not in OPEN_STATUSES:
                 continue  # no longer open: claimed, so it never fires
             customer = session.get(Customer, incident.customer_id)
