@@ -28,8 +28,9 @@ class _DryRun(Exception):
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help=_("A directory YAML file."))],
-    dry_run: Annotated[bool, typer.Option(help=_("Show what would change; change nothing."))]
-    = False,
+    dry_run: Annotated[
+        bool, typer.Option(help=_("Show what would change; change nothing."))
+    ] = False,
 ) -> None:
     """Add or update everything in FILE (entries not in it are kept). Safe to run again."""
     t = cli_translator()

@@ -21,11 +21,13 @@ def default_database_url() -> str:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    database_url: str = Field(default_factory=default_database_url,
-                              validation_alias="SLABOT_DATABASE_URL")
+    database_url: str = Field(
+        default_factory=default_database_url, validation_alias="SLABOT_DATABASE_URL"
+    )
     telegram_bot_token: str | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
-    telegram_api_base_url: str | None = Field(default=None,
-                                              validation_alias="TELEGRAM_API_BASE_URL")
+    telegram_api_base_url: str | None = Field(
+        default=None, validation_alias="TELEGRAM_API_BASE_URL"
+    )
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
