@@ -1,8 +1,9 @@
 """Business calendars: office hours, holidays and time zone as a table of office stretches.
 
 The calendar turns its weekly hours and holidays into a sorted table of office intervals in UTC
-epoch seconds with running totals of office time. "How much office time lies between a and b"
-and "when has office time d passed since a" are then two binary searches, whatever the span, and
+epoch seconds with running totals of office time: the office clock as a counter. "How much office
+time lies between a and b" is the difference of two readings and "when has office time d passed
+since a" the instant the counter reads reading(a) + d: binary searches, whatever the span, and
 summer-time changes need no special care: the table holds real instants.
 
 Office hours are half-open: with 09:00-17:00, 09:00 is inside and 17:00 is outside. They are read
@@ -82,6 +83,7 @@ class BusinessCalendar:
     # -- the interval table ---------------------------------------------------------------
 
     def _ensure(self, ts: float) -> None:
+        """Grow the table so that ``ts`` lies well inside it (callers check ``_lo``/``_hi``)."""
         if self._lo <= ts < self._hi:
             return
         year = datetime.fromtimestamp(ts, self.tz).year
@@ -112,6 +114,11 @@ class BusinessCalendar:
         cum_start: list[float] = []
         cum_end: list[float] = []
         total = 0.0
+        if self._starts and starts:
+            # A grown table keeps the readings of the old one: its first stretch reads the same.
+            total = self._cum_start[0] - sum(
+                e - s for s, e in zip(starts, ends, strict=True) if s < self._starts[0]
+            )
         for s, e in zip(starts, ends, strict=True):
             cum_start.append(total)
             total += e - s
@@ -176,37 +183,58 @@ class BusinessCalendar:
     # -- queries on epoch seconds -----------------------------------------------------------
 
     def is_open_ts(self, ts: float) -> bool:
-        self._ensure(ts)
+        if not self._lo <= ts < self._hi:
+            self._ensure(ts)
         i = bisect_right(self._starts, ts) - 1
         return i >= 0 and ts < self._ends[i]
 
-    def _cum(self, ts: float) -> float:
-        i = bisect_right(self._starts, ts) - 1
+    def reading_ts(self, ts: float) -> float:
+        """The office clock's reading at ``ts``: office seconds counted from a fixed origin.
+
+        Readings stay valid for the life of the calendar (a grown table keeps them), so the
+        office time in ``[a, b)`` is ``reading_ts(b) - reading_ts(a)``.
+        """
+        return self.locate_ts(ts)[1]
+
+    def locate_ts(self, ts: float) -> tuple[bool, float]:
+        """Whether the office is open at ``ts``, and :meth:`reading_ts` then: one search."""
+        if not self._lo <= ts < self._hi:
+            self._ensure(ts)
+        starts = self._starts
+        i = bisect_right(starts, ts) - 1
         if i < 0:
-            return 0.0
+            return False, self._cum_start[0]
         end = self._ends[i]
-        return self._cum_start[i] + ((ts if ts < end else end) - self._starts[i])
+        if ts < end:
+            return True, self._cum_start[i] + (ts - starts[i])
+        return False, self._cum_end[i]
+
+    def at_reading_ts(self, reading: float) -> float:
+        """The earliest instant at which the office clock reads ``reading`` (from this calendar).
+
+        That can be a closing time: the office time has passed by then, whatever comes after.
+        """
+        while True:
+            cum_end = self._cum_end
+            j = bisect_left(cum_end, reading)
+            if j < len(cum_end) and self._ends[j] < self._hi:
+                return self._starts[j] + (reading - self._cum_start[j])
+            first, last = self._years
+            if last - first > 400:
+                raise ValueError("the calendar has too little office time to count that far")
+            self._build(first, last + max(_MARGIN_YEARS, last - first))
 
     def office_seconds_ts(self, start: float, end: float) -> float:
         """Office time in ``[start, end)``; zero when ``end <= start``."""
         if end <= start:
             return 0.0
-        self._ensure(start)
-        self._ensure(end)
-        return self._cum(end) - self._cum(start)
+        return self.reading_ts(end) - self.reading_ts(start)
 
     def add_office_ts(self, start: float, seconds: float) -> float:
         """The earliest instant at which ``seconds`` of office time have passed since ``start``."""
         if seconds <= 0:
             return start
-        self._ensure(start)
-        while True:
-            target = self._cum(start) + seconds
-            j = bisect_left(self._cum_end, target)
-            if j < len(self._cum_end) and self._ends[j] < self._hi:
-                return self._starts[j] + (target - self._cum_start[j])
-            first, last = self._years
-            self._build(first, last + max(_MARGIN_YEARS, int(seconds // (86400 * 200)) + 1))
+        return self.at_reading_ts(self.locate_ts(start)[1] + seconds)
 
     def next_open_ts(self, ts: float) -> float:
         """``ts`` itself when the office is open then, else the next opening."""
@@ -253,7 +281,8 @@ class BusinessCalendar:
     # -- datetime conveniences -----------------------------------------------------------------
 
     def local(self, ts: float) -> datetime:
-        return datetime.fromtimestamp(round(ts, 6), self.tz)
+        """``ts`` as local time; ``fromtimestamp`` rounds half-even to the microsecond."""
+        return datetime.fromtimestamp(ts, self.tz)
 
     def is_open(self, moment: datetime) -> bool:
         return self.is_open_ts(_ts(moment))

@@ -262,13 +262,13 @@ def test_office_time_across_a_change_night_is_unchanged() -> None:
 
 
 def test_far_future_and_far_past_dates_grow_the_table() -> None:
-    """Queries in 2090 and 1995 are answered like any other, and earlier answers stay put."""
+    """Queries in 2090 and 1995 are answered like any other, and readings stay put."""
     cal = calendar()
-    near = (local(2026, 11, 24, 10), local(2026, 11, 26, 10))
-    before = cal.office_time(*near)
+    near = local(2026, 11, 24, 10).timestamp()
+    before = cal.reading_ts(near)
     assert cal.is_open(local(2090, 11, 21, 10))  # a Tuesday
     assert not cal.is_open(local(1995, 12, 25, 10))  # Christmas, a Monday
-    assert cal.office_time(*near) == before
+    assert cal.reading_ts(near) == before
     assert cal.office_time(local(1995, 5, 1, 8, 30), local(1995, 5, 1, 18)) == timedelta(
         hours=9.5
     )
@@ -294,3 +294,13 @@ def test_local_times_are_in_the_calendar_zone() -> None:
     assert moment == local(2026, 7, 14, 8, 30)
     assert moment.tzinfo == AMS
 
+
+def test_readings_measure_and_add_office_time() -> None:
+    """Office time is a difference of readings; a reading's instant is the earliest one."""
+    evening, morning = local(2026, 11, 24, 17).timestamp(), local(2026, 11, 25, 9, 30).timestamp()
+    assert PLEK.reading_ts(morning) - PLEK.reading_ts(evening) == 2 * 3600
+    closing = local(2026, 11, 24, 18).timestamp()
+    assert PLEK.at_reading_ts(PLEK.reading_ts(evening) + 3600) == closing
+    assert PLEK.locate_ts(evening) == (True, PLEK.reading_ts(evening))
+    night = local(2026, 11, 24, 20).timestamp()
+    assert PLEK.locate_ts(night) == (False, PLEK.reading_ts(closing))
