@@ -8,13 +8,17 @@ whose oldest pending message cannot be sent yet waits. A message that keeps fail
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import func, or_, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from handlers.types import Action, Button, ChatRef, Choice, Prompt, Reply
@@ -109,6 +113,38 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 600))
 
 
+LEASE = timedelta(seconds=60)
+
+
+def _claim(engine: Engine, row: OutboxMessage, now: datetime) -> bool:
+    """Lease a chat's oldest pending message to this process; False if another has it.
+
+    Only the oldest pending message of a chat can be claimed, so replicas keep each chat's
+    order between them.
+    """
+    older = aliased(OutboxMessage)
+    oldest = (
+        select(func.min(older.id))
+        .where(older.platform == row.platform)
+        .where(older.chat_id == row.chat_id)
+        .where(older.status == "pending")
+        .scalar_subquery()
+    )
+    claim = (
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row.id)
+        .where(col(OutboxMessage.id) == oldest)
+        .where(col(OutboxMessage.status) == "pending")
+        .where(
+            or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now)
+        )
+        .values(locked_until=now + LEASE)
+        .returning(col(OutboxMessage.id))
+    )
+    with session_scope(engine) as session:
+        return session.execute(claim).first() is not None
+
+
 async def deliver_due(engine: Engine, transports: Mapping[str, Transport], now: datetime) -> int:
     """Send what is due on the platforms at hand; returns how many messages went out."""
     sent = 0
@@ -126,7 +162,7 @@ async def deliver_due(engine: Engine, transports: Mapping[str, Transport], now: 
         chat_key = (row.platform, row.chat_id)
         if chat_key in blocked:
             continue
-        if row.next_attempt_at > now:
+        if row.next_attempt_at > now or not _claim(engine, row, now):
             blocked.add(chat_key)  # keeps the chat's messages in order
             continue
         if await _deliver(engine, transports[row.platform], row, now):
@@ -149,10 +185,15 @@ async def _deliver(engine: Engine, transport: Transport, row: OutboxMessage, now
     except DeliveryError as error:
         _failed(engine, row, now, error)
         return False
+    except Exception as error:  # a bug or an unexpected library error: retry, then park
+        log.exception("sending outbox message %s failed", row.id)
+        _failed(engine, row, now, DeliveryError(repr(error)))
+        return False
     with session_scope(engine) as session:
         stored = session.get(OutboxMessage, row.id)
         assert stored is not None
         stored.status, stored.sent_at, stored.attempts = "sent", now, stored.attempts + 1
+        stored.locked_until = None
         session.add(stored)
         if reply.key is not None:
             session.merge(
@@ -168,6 +209,7 @@ def _failed(engine: Engine, row: OutboxMessage, now: datetime, error: DeliveryEr
         stored = session.get(OutboxMessage, row.id)
         assert stored is not None
         stored.attempts += 1
+        stored.locked_until = None
         stored.last_error = str(error)[:500]
         if error.permanent or stored.attempts >= MAX_ATTEMPTS:
             stored.status = "parked"
@@ -180,3 +222,44 @@ def _failed(engine: Engine, row: OutboxMessage, now: datetime, error: DeliveryEr
             )
             stored.next_attempt_at = now + wait
         session.add(stored)
+
+
+class DeliveryLoop:
+    """Delivers the outbox in the bot's asyncio loop: at once when poked, else every second."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        transports: Mapping[str, Transport],
+        clock: Callable[[], datetime] | None = None,
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self.transports = transports
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.idle_seconds = idle_seconds
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                while await deliver_due(self.engine, self.transports, self.clock()):
+                    pass
+            except Exception:
+                log.exception("outbox delivery failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+            self._wake.clear()
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Stop after sending what is due now (used on shutdown)."""
+        self._stopping = True
+        self._wake.set()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            if not await deliver_due(self.engine, self.transports, self.clock()):
+                return

@@ -258,6 +258,7 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = _when()
     last_error: str | None = None
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    locked_until: datetime | None = _when()  # a replica is sending it until then
 
 
 class SentMessage(SQLModel, table=True):
@@ -267,3 +268,15 @@ class SentMessage(SQLModel, table=True):
     chat_id: str = Field(primary_key=True, max_length=128)
     key: str = Field(primary_key=True, max_length=160)
     message_id: str = Field(max_length=128)
+
+
+class InboundEvent(SQLModel, table=True):
+    """A platform event handled already (Telegram ``update_id``, Slack ``event_id``).
+
+    Written in the transaction that handles the event, so a redelivery is handled once and a
+    handling that failed is tried again when the platform retries.
+    """
+
+    platform: str = Field(primary_key=True, max_length=16)
+    key: str = Field(primary_key=True, max_length=128)
+    seen_at: datetime = _when(nullable=False, index=True)

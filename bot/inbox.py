@@ -1,0 +1,80 @@
+"""Inbound events from any platform: handled once, in one transaction with their replies.
+
+Replies addressed to a chat (the origin chat included) are written to the outbox in the same
+transaction as the change, so nothing is lost between deciding and sending. Only answers meant
+for the person who acted, right now (a button alert, an ephemeral refusal), come back to the
+adapter to show inline. A redelivered event (same platform key) is handled once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.outbox import enqueue
+from handlers.router import dispatch
+from handlers.types import Inbound, Reply
+from sla.db import session_scope
+from sla.i18n import translator
+from sla.models import InboundEvent
+
+log = logging.getLogger(__name__)
+
+
+def first_time(session: Session, platform: str, key: str, now: datetime) -> bool:
+    """Record that ``key`` was seen; False if it was (also by another replica)."""
+    try:
+        with session.begin_nested():
+            session.add(InboundEvent(platform=platform, key=key, seen_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+class Inbox:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Callable[[], datetime] | None = None,
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.on_queued = on_queued
+
+    def process(self, event: Inbound, *, dedupe: str | None = None) -> list[Reply]:
+        """Handle ``event``; returns the replies to show inline to the person who acted."""
+        now = self.clock()
+        platform = event.user.platform
+        try:
+            with session_scope(self.engine) as session:
+                if dedupe is not None and not first_time(session, platform, dedupe, now):
+                    return []
+                replies = dispatch(session, event, now)
+                inline = [r for r in replies if r.chat is None and (r.alert or r.ephemeral)]
+                queued = [
+                    r if r.chat is not None else replace(r, chat=event.chat)
+                    for r in replies
+                    if r not in inline
+                ]
+                enqueue(session, queued, now)
+        except Exception:
+            log.exception("handling a %s event failed", type(event).__name__)
+            t = translator(event.user.locale)
+            return [
+                Reply(
+                    t._("Sorry, something went wrong and nothing was changed. Please try again."),
+                    lang=t.lang,
+                    ephemeral=True,
+                    alert=True,
+                )
+            ]
+        if queued and self.on_queued is not None:
+            self.on_queued()
+        return inline

@@ -1,0 +1,71 @@
+"""Inbound events: handled once per platform key, replies written to the outbox durably."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.inbox import Inbox
+from handlers.types import Action, ButtonPress, ChatRef, Command, UserRef
+from sla.models import Incident, OutboxMessage
+from tests.conftest import load_demo_directory
+
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def _outbox(engine: Engine) -> list[tuple[str, str]]:
+    with Session(engine) as session:
+        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+        return [(r.chat_id, r.payload["text"]) for r in rows]
+
+
+def test_replies_go_to_the_outbox_and_redelivery_is_ignored(sqlite_engine: Engine) -> None:
+    """A command's replies are queued for the origin chat; the same update twice is one."""
+    load_demo_directory(sqlite_engine)
+    pokes: list[int] = []
+    inbox = Inbox(sqlite_engine, clock=lambda: T0, on_queued=lambda: pokes.append(1))
+    event = Command("help", "", UserRef("console", "anna"), ChatRef("console", "anna"))
+    assert inbox.process(event, dedupe="update-1") == []
+    assert inbox.process(event, dedupe="update-1") == []
+    assert [chat for chat, _ in _outbox(sqlite_engine)] == ["anna"]
+    assert pokes == [1]
+
+
+def test_alerts_for_the_presser_come_back_inline(sqlite_engine: Engine) -> None:
+    """A refused button press is answered inline and nothing is queued."""
+    load_demo_directory(sqlite_engine)
+    inbox = Inbox(sqlite_engine, clock=lambda: T0)
+    press = ButtonPress(
+        Action.ACK, "PLEK-1", UserRef("console", "anna"), ChatRef("console", "support", False)
+    )
+    inline = inbox.process(press, dedupe="cb-1")
+    assert len(inline) == 1 and inline[0].alert
+    assert _outbox(sqlite_engine) == []
+
+
+def test_a_failing_handler_rolls_back_and_can_be_retried(
+    sqlite_engine: Engine, monkeypatch: object
+) -> None:
+    """If handling crashes, nothing is kept (not even the dedupe mark), so a retry works."""
+    import handlers.router
+
+    load_demo_directory(sqlite_engine)
+    inbox = Inbox(sqlite_engine, clock=lambda: T0)
+    event = Command("incident", "", UserRef("console", "anna"), ChatRef("console", "anna"))
+    original = handlers.router.COMMANDS["incident"]
+
+    def boom(*args: object) -> list[object]:
+        raise RuntimeError("disk on fire")
+
+    handlers.router.COMMANDS["incident"] = boom  # type: ignore[assignment]
+    try:
+        assert inbox.process(event, dedupe="u-9")[0].alert
+    finally:
+        handlers.router.COMMANDS["incident"] = original
+    assert _outbox(sqlite_engine) == []
+    assert inbox.process(event, dedupe="u-9") == []
+    assert len(_outbox(sqlite_engine)) == 2  # intro and the first question
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(Incident)).all() == []
