@@ -1,0 +1,76 @@
+"""The composition root: one asyncio loop with the transports, the timer runner and delivery.
+
+A platform adapter contributes two things: a :class:`~bot.outbox.Transport` that sends and
+edits messages, and a receiving side (long polling, webhooks, Socket Mode) that turns payloads
+into neutral events and hands them to :meth:`BotApp.handle`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+
+from bot.inbox import Inbox
+from bot.outbox import DeliveryLoop, Transport
+from bot.timers import TimerRunner
+from handlers.types import Inbound, Reply
+
+log = logging.getLogger(__name__)
+Service = Callable[["BotApp"], Awaitable[None]]
+
+
+class BotApp:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        sweep_seconds: float = 30.0,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.transports: dict[str, Transport] = {}
+        self.inbox = Inbox(engine, self.clock, on_queued=self._queued)
+        self.delivery = DeliveryLoop(engine, self.transports, self.clock)
+        self.timers = TimerRunner(
+            engine, sweep_seconds=sweep_seconds, after_firing=self._after_firing
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def add_transport(self, transport: Transport) -> None:
+        self.transports[transport.platform] = transport
+
+    async def handle(self, event: Inbound, *, dedupe: str | None = None) -> list[Reply]:
+        """Handle one inbound event off the loop (database work); inline replies come back."""
+        return await asyncio.to_thread(self.inbox.process, event, dedupe=dedupe)
+
+    def _queued(self) -> None:
+        # Called from the handling thread: hop back onto the loop.
+        loop = self._loop
+        if loop is not None:
+            loop.call_soon_threadsafe(self.delivery.poke)
+            loop.call_soon_threadsafe(self.timers.poke)
+
+    async def _after_firing(self) -> None:
+        self.delivery.poke()
+
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        """Start delivery and timers in the running loop."""
+        self._loop = asyncio.get_running_loop()
+        self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
+        self.timers.start()
+
+    async def stop(self) -> None:
+        """Stop timers, send what is in hand, then stop delivery."""
+        self.timers.shutdown()
+        await self.delivery.drain()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
