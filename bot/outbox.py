@@ -9,6 +9,7 @@ whose oldest pending message cannot be sent yet waits. A message that keeps fail
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from handlers.types import Action, Button, ChatRef, Choice, Prompt, Reply
+from handlers.types import Action, Attachment, Button, ChatRef, Choice, Prompt, Reply
 from sla.db import session_scope
 from sla.models import OutboxMessage, SentMessage
 
@@ -51,7 +52,12 @@ class Transport(Protocol):
 
 
 def to_payload(reply: Reply) -> dict[str, Any]:
-    return asdict(reply)
+    data = asdict(reply)
+    data["attachments"] = [
+        {"name": a.name, "mime": a.mime, "data": base64.b64encode(a.data).decode("ascii")}
+        for a in reply.attachments
+    ]
+    return data
 
 
 def from_payload(data: Mapping[str, Any]) -> Reply:
@@ -80,6 +86,10 @@ def from_payload(data: Mapping[str, Any]) -> Reply:
         alert=data.get("alert", False),
         lang=data.get("lang", "en"),
         tags=tuple(data.get("tags", ())),
+        attachments=tuple(
+            Attachment(a["name"], a["mime"], base64.b64decode(a["data"]))
+            for a in data.get("attachments", ())
+        ),
     )
 
 

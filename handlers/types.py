@@ -119,6 +119,15 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (a report's chart or CSV)."""
+
+    name: str
+    mime: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Reply:
     """One outgoing message.
 
@@ -138,3 +147,4 @@ class Reply:
     alert: bool = False
     lang: str = "en"
     tags: tuple[str, ...] = field(default=())
+    attachments: tuple[Attachment, ...] = ()

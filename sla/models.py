@@ -280,3 +280,12 @@ class InboundEvent(SQLModel, table=True):
     platform: str = Field(primary_key=True, max_length=16)
     key: str = Field(primary_key=True, max_length=128)
     seen_at: datetime = _when(nullable=False, index=True)
+
+
+class UnreachableChat(SQLModel, table=True):
+    """A chat the bot cannot write to (a user blocked the bot, a channel it left)."""
+
+    platform: str = Field(primary_key=True, max_length=16)
+    chat_id: str = Field(primary_key=True, max_length=128)
+    reason: str = Field(max_length=200)
+    since: datetime = _when(nullable=False)

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.outbox import MAX_ATTEMPTS, DeliveryError, deliver_due, enqueue, from_payload, to_payload
-from handlers.types import Action, Button, ChatRef, Choice, Prompt, Reply
+from handlers.types import Action, Attachment, Button, ChatRef, Choice, Prompt, Reply
 from sla.db import session_scope
 from sla.models import OutboxMessage
 
@@ -58,6 +58,7 @@ def test_payload_round_trip() -> None:
         key="k",
         lang="nl",
         tags=("card",),
+        attachments=(Attachment("r.csv", "text/csv", b"a,b\n"),),
     )
     assert from_payload(to_payload(reply)) == reply
 
