@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 
 from bot.inbox import Inbox
+from bot.metrics import HANDLER_LATENCY
 from bot.outbox import DeliveryLoop, Transport
 from bot.timers import TimerRunner
 from handlers.types import Inbound, Reply
@@ -46,7 +48,11 @@ class BotApp:
 
     async def handle(self, event: Inbound, *, dedupe: str | None = None) -> list[Reply]:
         """Handle one inbound event off the loop (database work); inline replies come back."""
-        return await asyncio.to_thread(self.inbox.process, event, dedupe=dedupe)
+        started = time.perf_counter()
+        try:
+            return await asyncio.to_thread(self.inbox.process, event, dedupe=dedupe)
+        finally:
+            HANDLER_LATENCY.labels(event.user.platform).observe(time.perf_counter() - started)
 
     def _queued(self) -> None:
         # Called from the handling thread: hop back onto the loop.

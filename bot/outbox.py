@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from bot.metrics import DELIVERY_FAILURES, PARKED
 from handlers.types import Action, Attachment, Button, ChatRef, Choice, Prompt, Reply
 from sla.db import session_scope
 from sla.models import OutboxMessage, SentMessage
@@ -221,8 +222,10 @@ def _failed(engine: Engine, row: OutboxMessage, now: datetime, error: DeliveryEr
         stored.attempts += 1
         stored.locked_until = None
         stored.last_error = str(error)[:500]
+        DELIVERY_FAILURES.labels(stored.platform).inc()
         if error.permanent or stored.attempts >= MAX_ATTEMPTS:
             stored.status = "parked"
+            PARKED.labels(stored.platform).inc()
             log.warning("outbox message %s parked after %s attempts", stored.id, stored.attempts)
         else:
             wait = (

@@ -28,7 +28,18 @@ class Settings(BaseSettings):
     telegram_api_base_url: str | None = Field(
         default=None, validation_alias="TELEGRAM_API_BASE_URL"
     )
+    telegram_webhook_url: str | None = Field(default=None, validation_alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: str | None = Field(
+        default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
+    )
+    telegram_webhook_listen: str = Field(
+        default="0.0.0.0", validation_alias="TELEGRAM_WEBHOOK_LISTEN"
+    )
+    telegram_webhook_port: int = Field(default=8443, validation_alias="TELEGRAM_WEBHOOK_PORT")
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    health_host: str = Field(default="127.0.0.1", validation_alias="SLABOT_HEALTH_HOST")
+    health_port: int = Field(default=8080, validation_alias="SLABOT_HEALTH_PORT")
+    log_level: str = Field(default="INFO", validation_alias="SLABOT_LOG_LEVEL")
     slack_api_url: str | None = Field(default=None, validation_alias="SLACK_API_URL")

@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.metrics import TIMER_LAG
 from bot.outbox import enqueue
 from handlers import reminders
 from sla.db import session_scope
@@ -86,6 +87,7 @@ def fire_due(engine: Engine, now: datetime | None = None, limit: int = BATCH) ->
                 continue
             fired_at = timer.fired_at
             timer.late = fired_at - timer.due_at > LATE_AFTER
+            TIMER_LAG.observe(max((fired_at - timer.due_at).total_seconds(), 0.0))
             session.add(timer)
             replies = reminders.fire(session, timer, fired_at, late=timer.late)
             enqueue(session, replies, fired_at, incident_id=incident.id)
