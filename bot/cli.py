@@ -8,6 +8,7 @@ from bot.cli_common import cli_translator
 from bot.cli_demo import demo
 from bot.cli_directory import app as directory_app
 from bot.cli_directory import db_app
+from bot.cli_outbox import app as outbox_app
 from bot.cli_run import run
 from bot.cli_sla import app as sla_app
 from bot.cli_timers import app as timers_app
@@ -25,6 +26,7 @@ app.add_typer(sla_app, name="sla")
 app.add_typer(directory_app, name="directory")
 app.add_typer(db_app, name="db")
 app.add_typer(timers_app, name="timers")
+app.add_typer(outbox_app, name="outbox")
 app.command("demo")(demo)
 app.command("run")(run)
 
