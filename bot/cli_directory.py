@@ -14,11 +14,44 @@ from bot.settings import Settings
 from handlers.directory import directory_error_text
 from sla.db import session_scope
 from sla.directory import DirectoryError
-from sla.directory_file import export_directory, import_directory, parse_directory
+from sla.directory_file import Change, export_directory, import_directory, parse_directory
+from sla.i18n import Translator
 
 _ = cli_translator()._
 app = typer.Typer(help=_("Customers, contact persons, staff and chats."), no_args_is_help=True)
 db_app = typer.Typer(help=_("The database schema."), no_args_is_help=True)
+
+
+def describe(t: Translator, change: Change, *, dry_run: bool) -> str:
+    """One change for a person, e.g. "add contact acme/anna" or "would update staff sam: name"."""
+    subjects = {
+        "customer": t._("customer"),
+        "contact": t._("contact person"),
+        "staff": t._("staff member"),
+        "escalation": t._("escalation level"),
+        "customer_chat": t._("customer chat"),
+        "support_chat": t._("support chat"),
+    }
+    subject, key = subjects.get(change.subject, change.subject), change.key
+    if change.action == "add":
+        text = (
+            t._("would add {subject} {key}", subject=subject, key=key)
+            if dry_run
+            else t._("added {subject} {key}", subject=subject, key=key)
+        )
+    elif change.action == "remove":
+        text = (
+            t._("would remove {subject} {key}", subject=subject, key=key)
+            if dry_run
+            else t._("removed {subject} {key}", subject=subject, key=key)
+        )
+    else:
+        text = (
+            t._("would update {subject} {key}", subject=subject, key=key)
+            if dry_run
+            else t._("updated {subject} {key}", subject=subject, key=key)
+        )
+    return f"{text}: {', '.join(change.fields)}" if change.fields else text
 
 
 class _DryRun(Exception):
@@ -45,7 +78,7 @@ def import_(
     except ValueError as exc:
         fail("\n".join(f"{file.name}: {line}" for line in str(exc).splitlines()), 1)
     engine = open_database(Settings().database_url)
-    changes: list[str] = []
+    changes: list[Change] = []
     try:
         with session_scope(engine) as session:
             changes = import_directory(session, parsed)
@@ -57,9 +90,8 @@ def import_(
         fail(t._("Nothing was imported: {reason}", reason=directory_error_text(t, error)), 1)
     finally:
         engine.dispose()
-    prefix = t._("would") + " " if dry_run else ""
     for change in changes:
-        typer.echo(prefix + change)
+        typer.echo(describe(t, change, dry_run=dry_run))
     if not changes:
         typer.echo(t._("Nothing to change."))
 

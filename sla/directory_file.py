@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -96,21 +97,36 @@ def _languages(parsed: DirectoryFile) -> list[str]:
     return [lang for lang in found if lang is not None]
 
 
-def _set(row: Any, values: dict[str, Any], label: str, changes: list[str]) -> None:
+@dataclass(frozen=True)
+class Change:
+    """One change an import makes: ``action`` add/update/remove, ``subject`` what kind of
+    entry (customer, contact, staff, escalation, customer_chat, support_chat), ``key`` which."""
+
+    action: str
+    subject: str
+    key: str
+    fields: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        text = f"{self.action} {self.subject.replace('_', ' ')} {self.key}"
+        return f"{text}: {', '.join(self.fields)}" if self.fields else text
+
+
+def _set(row: Any, values: dict[str, Any], subject: str, key: str, changes: list[Change]) -> None:
     diffs = [k for k, v in values.items() if getattr(row, k) != v]
-    for key in diffs:
-        setattr(row, key, values[key])
+    for name in diffs:
+        setattr(row, name, values[name])
     if diffs:
-        changes.append(f"update {label}: {', '.join(diffs)}")
+        changes.append(Change("update", subject, key, tuple(diffs)))
 
 
-def import_directory(session: Session, parsed: DirectoryFile) -> list[str]:
+def import_directory(session: Session, parsed: DirectoryFile) -> list[Change]:
     """Upsert everything in the file; returns the changes made (empty when nothing changed).
 
     Raises :class:`DirectoryError` when the result would break a policy rule; the caller
     rolls back, so nothing half-imports.
     """
-    changes: list[str] = []
+    changes: list[Change] = []
     for entry in parsed.customers:
         _import_customer(session, entry, changes)
     for staff_entry in parsed.staff:
@@ -121,7 +137,7 @@ def import_directory(session: Session, parsed: DirectoryFile) -> list[str]:
     return changes
 
 
-def _import_customer(session: Session, entry: CustomerEntry, changes: list[str]) -> None:
+def _import_customer(session: Session, entry: CustomerEntry, changes: list[Change]) -> None:
     tiers = builtin_policy(entry.policy).doc.tiers
     if entry.tier is not None and entry.tier not in tiers:
         raise DirectoryError(
@@ -138,9 +154,9 @@ def _import_customer(session: Session, entry: CustomerEntry, changes: list[str])
     if customer is None:
         customer = Customer(id=entry.id, **values)
         session.add(customer)
-        changes.append(f"add customer {entry.id}")
+        changes.append(Change("add", "customer", entry.id))
     else:
-        _set(customer, values, f"customer {entry.id}", changes)
+        _set(customer, values, "customer", entry.id, changes)
     session.flush()
     for person in entry.contacts:
         query = select(Contact).where(Contact.customer_id == entry.id)
@@ -154,12 +170,12 @@ def _import_customer(session: Session, entry: CustomerEntry, changes: list[str])
             "telegram_user_id": person.telegram,
             "active": True,
         }
-        label = f"contact {entry.id}/{person.handle}"
+        label = f"{entry.id}/{person.handle}"
         if contact is None:
             contact = Contact(customer_id=entry.id, handle=person.handle, **values)
-            changes.append(f"add {label}")
+            changes.append(Change("add", "contact", label))
         else:
-            _set(contact, values, label, changes)
+            _set(contact, values, "contact", label, changes)
         check_contact(session, customer, contact)
         session.add(contact)
         session.flush()
@@ -167,7 +183,7 @@ def _import_customer(session: Session, entry: CustomerEntry, changes: list[str])
         _bind(session, chat, "customer", entry.id, changes)
 
 
-def _import_staff(session: Session, entry: StaffEntry, changes: list[str]) -> None:
+def _import_staff(session: Session, entry: StaffEntry, changes: list[Change]) -> None:
     check_staff_roles(entry.roles)
     staff = session.exec(select(Staff).where(Staff.handle == entry.handle)).first()
     values: dict[str, Any] = {
@@ -181,9 +197,9 @@ def _import_staff(session: Session, entry: StaffEntry, changes: list[str]) -> No
     if staff is None:
         staff = Staff(handle=entry.handle, **values)
         session.add(staff)
-        changes.append(f"add staff {entry.handle}")
+        changes.append(Change("add", "staff", entry.handle))
     else:
-        _set(staff, values, f"staff {entry.handle}", changes)
+        _set(staff, values, "staff", entry.handle, changes)
     session.flush()
     wanted = {(e.level, e.customer) for e in entry.escalation}
     query = select(EscalationMember).where(EscalationMember.staff_id == staff.id)
@@ -194,30 +210,29 @@ def _import_staff(session: Session, entry: StaffEntry, changes: list[str]) -> No
             raise DirectoryError("unknown_customer", customer=customer)
         assert staff.id is not None
         session.add(EscalationMember(staff_id=staff.id, level=level, customer_id=customer))
-        changes.append(
-            f"add escalation level {level} {entry.handle}" + (f" ({customer})" if customer else "")
-        )
+        where = f" ({customer})" if customer else ""
+        changes.append(Change("add", "escalation", f"{level} {entry.handle}{where}"))
     for key in sorted(current.keys() - wanted, key=str):
         session.delete(current[key])
-        changes.append(f"remove escalation level {key[0]} {entry.handle}")
+        changes.append(Change("remove", "escalation", f"{key[0]} {entry.handle}"))
 
 
 def _bind(
-    session: Session, chat: ChatEntry, purpose: str, customer: str | None, changes: list[str]
+    session: Session, chat: ChatEntry, purpose: str, customer: str | None, changes: list[Change]
 ) -> None:
     if customer is not None and session.get(Customer, customer) is None:
         raise DirectoryError("unknown_customer", customer=customer)
     row = session.get(ChatBinding, (chat.platform, chat.chat_id))
-    label = f"{purpose} chat {chat.platform}:{chat.chat_id}"
+    subject, label = f"{purpose}_chat", f"{chat.platform}:{chat.chat_id}"
     if row is None:
         session.add(
             ChatBinding(
                 platform=chat.platform, chat_id=chat.chat_id, purpose=purpose, customer_id=customer
             )
         )
-        changes.append(f"add {label}")
+        changes.append(Change("add", subject, label))
     else:
-        _set(row, {"purpose": purpose, "customer_id": customer}, label, changes)
+        _set(row, {"purpose": purpose, "customer_id": customer}, subject, label, changes)
 
 
 def export_directory(session: Session) -> dict[str, Any]:
