@@ -289,3 +289,42 @@ class UnreachableChat(SQLModel, table=True):
     chat_id: str = Field(primary_key=True, max_length=128)
     reason: str = Field(max_length=200)
     since: datetime = _when(nullable=False)
+
+
+class MaintenanceWindow(SQLModel, table=True):
+    """Planned maintenance of a customer's service, recorded by staff.
+
+    ``announced_at`` is when the customer was told (by default when it was recorded): the notice
+    rules (Plek 2.4.1, Pluvo 5.1) are checked against it, and only maintenance announced before it
+    started counts as planned where availability leaves planned maintenance out (Pluvo 4.2).
+    A cancelled window keeps its row, with ``cancelled_at``.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    starts_at: datetime = _when(nullable=False)
+    ends_at: datetime = _when(nullable=False)
+    announced_at: datetime = _when(nullable=False)
+    note: str | None = None
+    recorded_by: str
+    recorded_at: datetime = _when(nullable=False)
+    cancelled_at: datetime | None = _when()
+    cancelled_by: str | None = None
+
+
+class OutageCorrection(SQLModel, table=True):
+    """Staff's correction of the outage an incident records (one row per incident, latest wins).
+
+    By default an incident of a "down" priority records an outage from its report to its
+    resolution. ``started_at``/``ended_at`` replace either end when set; ``counts`` True counts an
+    incident of another priority, False leaves one out (a cause the contract excludes). Every
+    correction is also an ``outage_corrected`` event in the incident's audit trail.
+    """
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    started_at: datetime | None = _when()
+    ended_at: datetime | None = _when()
+    counts: bool | None = None
+    reason: str
+    corrected_by: str
+    corrected_at: datetime = _when(nullable=False)

@@ -291,8 +291,16 @@ class ComplianceTarget(Model):
 
 
 class Compliance(Model):
+    """The share of calls a contract promises within their targets.
+
+    ``priorities`` sets a priority's own target; ``default`` covers the other priorities, each on
+    its own, or, with ``pool_default``, all of them together as one pool of calls ("more than
+    80 % of all calls", Plek 2.2.4 note 1).
+    """
+
     default: ComplianceTarget | None = None
     priorities: dict[str, ComplianceTarget] = {}
+    pool_default: bool = False
 
 
 class AvailabilityTarget(Model):
@@ -331,9 +339,17 @@ class Availability(Model):
 
 
 class MaintenanceNotice(Model):
+    """How planned maintenance must be announced and when it may happen.
+
+    ``notice_workdays`` ahead on the office clock; ``outside_office_hours``: the work itself must
+    lie outside office hours (Plek 2.4.1); ``inside_office_hours_only``: the notice is owed only
+    for work inside office hours (Pluvo 5.1); ``max_duration``: the longest one interruption.
+    """
+
     notice_workdays: int = Field(ge=0)
     outside_office_hours: bool = False
     inside_office_hours_only: bool = False
+    max_duration: Duration | None = None
     clause: str | None = None
 
 

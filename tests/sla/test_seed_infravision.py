@@ -158,6 +158,7 @@ def test_top_must_always_be_in_time_others_eighty_percent() -> None:
     assert default is not None
     assert (default.percent, default.comparison) == (80, "ge")
     assert (top.percent, top.comparison) == (100, "ge")
+    assert DOC.compliance.pool_default  # High, Medium and Low together at 80 %
 
 
 # -- problem management (2.3) ---------------------------------------------------------------------

@@ -170,6 +170,12 @@ def test_compliance_is_more_than_80_percent_per_year() -> None:
     )
 
 
+def test_compliance_pools_all_calls() -> None:
+    """Plek's "meer dan 80% van alle calls": the default target pools P1 to P4 as one."""
+    assert DOC.compliance.pool_default
+    assert DOC.compliance.priorities == {}
+
+
 # -- escalation (6.2, Bijlage A) ------------------------------------------------------------------
 
 

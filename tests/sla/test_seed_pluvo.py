@@ -216,6 +216,7 @@ def test_maintenance_inside_business_hours_is_announced_28_workdays_ahead() -> N
     maintenance = DOC.maintenance
     assert maintenance is not None
     assert (maintenance.notice_workdays, maintenance.inside_office_hours_only) == (28, True)
+    assert maintenance.max_duration == timedelta(minutes=30)
 
 
 # -- escalation (9.1) -----------------------------------------------------------------------------
