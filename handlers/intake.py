@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
 from handlers.cards import cards, kind_label
 from handlers.people import Person, contact_chat, identify
@@ -43,9 +44,17 @@ CANCEL_WORDS = {"no", "n", "nee", "nein", "cancel", "annuleer", "abbrechen"}
 MAX_FIELD_LENGTH = 4000
 
 
+# Built once: every message looks its draft up, and building the select costs more than
+# running it (see ``sla.directory``).
+_DRAFT = (
+    select(Draft)
+    .where(col(Draft.platform) == bindparam("platform"))
+    .where(col(Draft.user_id) == bindparam("user_id"))
+)
+
+
 def get_draft(session: Session, platform: str, user_id: str) -> Draft | None:
-    query = select(Draft).where(Draft.platform == platform).where(Draft.user_id == user_id)
-    return session.exec(query).first()
+    return session.exec(_DRAFT, params={"platform": platform, "user_id": user_id}).first()
 
 
 def drop_draft(session: Session, platform: str, user_id: str) -> bool:
@@ -53,6 +62,7 @@ def drop_draft(session: Session, platform: str, user_id: str) -> bool:
     if draft is None:
         return False
     session.delete(draft)
+    session.flush()  # the unit of work would insert a replacement before deleting this one
     return True
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -96,15 +96,23 @@ def record(
     return event
 
 
+# Statements of the filing path built once (building one costs more than running it on SQLite).
+_BUMP = (
+    update(Counter)
+    .where(col(Counter.prefix) == bindparam("counter_prefix"))
+    .values(last=col(Counter.last) + 1)
+    .returning(col(Counter.last))
+)
+_PAUSES = (
+    select(IncidentPause)
+    .where(col(IncidentPause.incident_id) == bindparam("incident_id"))
+    .order_by(col(IncidentPause.started_at))
+)
+
+
 def next_number(session: Session, prefix: str) -> int:
     """Hand out the next number for ``prefix`` atomically, also across replicas."""
-    bump = (
-        update(Counter)
-        .where(col(Counter.prefix) == prefix)
-        .values(last=col(Counter.last) + 1)
-        .returning(col(Counter.last))
-    )
-    value = session.execute(bump).scalar_one_or_none()
+    value = session.execute(_BUMP, {"counter_prefix": prefix}).scalar_one_or_none()
     if value is not None:
         return int(value)
     try:
@@ -164,15 +172,14 @@ def open_incident(
         answers=dict(answers),
     )
     _open_rca_problem(session, incident, policy, now)
-    _retime(session, incident, now)
+    _retime(session, incident, now, new=True)
     return incident
 
 
 def pauses_of(session: Session, incident: Incident) -> list[IncidentPause]:
     if incident.id is None:
         return []
-    query = select(IncidentPause).where(IncidentPause.incident_id == incident.id)
-    return list(session.exec(query.order_by(col(IncidentPause.started_at))))
+    return list(session.exec(_PAUSES, params={"incident_id": incident.id}))
 
 
 def recompute_deadlines(*, session: Session, incident: Incident, policy: Policy) -> None:
@@ -183,7 +190,11 @@ def recompute_deadlines(*, session: Session, incident: Incident, policy: Policy)
     """
     clock = clock_for(policy)
     pauses = pauses_of(session, incident)
-    closed = [(p.started_at, p.ended_at) for p in pauses if p.ended_at is not None]
+    closed = [
+        (p.started_at, p.ended_at)
+        for p in pauses
+        if p.ended_at is not None and p.ended_at > p.started_at
+    ]
     result = clock.deadlines(
         incident.priority or incident.request_type,
         reported_at=incident.reported_at,
@@ -202,13 +213,17 @@ def recompute_deadlines(*, session: Session, incident: Incident, policy: Policy)
     incident.resolution_due = resolution
 
 
-def _retime(session: Session, incident: Incident, now: datetime) -> None:
-    """Derive the incident's timers again after a change (see ``sla.schedule``)."""
+def _retime(session: Session, incident: Incident, now: datetime, *, new: bool = False) -> None:
+    """Derive the incident's timers again after a change (see ``sla.schedule``).
+
+    ``new``: the incident was just filed, so it has no timers and no pauses to look up yet.
+    """
     customer = session.get(Customer, incident.customer_id)
     assert customer is not None
     session.add(incident)
     session.flush()
-    reschedule(session=session, incident=incident, policy=policy_of(customer), now=now)
+    policy = policy_of(customer)
+    reschedule(session=session, incident=incident, policy=policy, now=now, new=new)
 
 
 def _require(incident: Incident, *allowed: str) -> None:

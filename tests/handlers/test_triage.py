@@ -167,3 +167,18 @@ def test_data_breach_contacts_told_on_acknowledgement(chat: ChatDriver) -> None:
     replies = chat.press("support", Action.ACK, "PERPLEX-1")
     assert to(replies, "dirk"), "the data-breach contact is told"
     assert origin(replies) == []
+
+
+def test_wait_and_resume_in_the_same_instant(chat: ChatDriver) -> None:
+    """A pause of no length is harmless (found by the fuzzer)."""
+    _plek_p1(chat)
+    chat.say("support", "/wait PLEK-1 Even kijken", chat="support")
+    chat.press("support", Action.RESUME, "PLEK-1")
+    assert chat.incident("PLEK-1").resolution_due == datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
+
+
+def test_new_incident_command_replaces_a_draft(chat: ChatDriver) -> None:
+    """/incident twice starts over instead of failing (found by the fuzzer)."""
+    chat.report("anna", "1")
+    replies = chat.say("anna", "/incident")
+    assert replies[-1].prompt is not None and replies[-1].prompt.step == "request_type"
