@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from handlers.types import ChatRef, UserRef
-from sla.directory import binding, contacts_for, staff_for
+from sla.directory import binding, contacts_for, customer_by_id, staff_for
 from sla.i18n import LANGUAGES, Translator, normalize_language, translator
 from sla.models import Contact, Customer, Incident, Staff
 from sla.policy import Policy, builtin_policy
@@ -66,11 +66,11 @@ def identify(session: Session, user: UserRef, chat: ChatRef) -> Person:
     contact: Contact | None = None
     customer: Customer | None = None
     if bound is not None and bound.purpose == "customer" and bound.customer_id:
-        customer = session.get(Customer, bound.customer_id)
+        customer = customer_by_id(session, bound.customer_id)
         contact = next((c for c in contacts if c.customer_id == bound.customer_id), None)
     elif len(contacts) >= 1:
         contact = sorted(contacts, key=lambda c: c.customer_id)[0]
-        customer = session.get(Customer, contact.customer_id)
+        customer = customer_by_id(session, contact.customer_id)
     lang = language_for(user.locale, contact or staff, customer)
     return Person(user, chat, staff, contact, customer, contacts, lang)
 
