@@ -375,7 +375,8 @@ def file(session: Session, person: Person, draft: Draft, now: datetime) -> list[
         now=now,
         origin=(person.user.platform, person.chat.id),
     )
-    session.delete(draft)
+    if draft.id is not None:  # a form's draft (``submit_form``) was never stored
+        session.delete(draft)
     t = person.t
     tz = policy.doc.calendar.timezone
     lines = [
@@ -416,7 +417,9 @@ def submit_form(session: Session, event: FormSubmit, now: datetime) -> list[Repl
         updated_at=now,
     )
     policy = person.policy
-    for _ in range(len(policy.doc.questionnaire.questions) + len(policy.doc.questionnaire.fields)):
+    # One step per question and field at most, and one more to find the form complete.
+    steps = len(policy.doc.questionnaire.questions) + len(policy.doc.questionnaire.fields) + 1
+    for _ in range(steps):
         step = next_step(policy, draft.answers, draft.fields)
         if step.done:
             return file(session, person, draft, now)

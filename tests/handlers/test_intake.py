@@ -164,3 +164,29 @@ def test_perplex_customer_without_tier_gets_prio2_not_prio1(chat: ChatDriver) ->
         session.commit()
     confirm = chat.report("petra", "1", "1", "Productie ligt stil")
     assert any(v.startswith("Prio2") for v in dict(confirm[0].facts).values())
+
+
+def test_a_complete_form_files_the_incident_at_once(chat: ChatDriver) -> None:
+    """A whole questionnaire in one event (a Slack modal) files like the conversation does."""
+    from handlers.types import ChatRef, FormSubmit, UserRef
+
+    user, where = UserRef("console", "anna", "Anna"), ChatRef("console", "anna")
+    values = {"request_type": "1", "impact": "1", "description": "Niemand kan inloggen"}
+    replies = chat.router.handle(FormSubmit("intake", values, user, where))
+    assert "filed" in origin(replies)[0].tags
+    incident = chat.incident("PLEK-1")
+    assert incident.priority == "P1" and incident.fields == {"description": "Niemand kan inloggen"}
+    assert len(to(replies, "support")) == 1
+    assert chat.say("anna", "ja")[0].prompt is None  # no draft was left behind
+
+
+def test_an_incomplete_form_asks_for_what_is_missing(chat: ChatDriver) -> None:
+    """A form without its required field keeps the answers and asks for the field."""
+    from handlers.types import ChatRef, FormSubmit, UserRef
+
+    user, where = UserRef("console", "anna", "Anna"), ChatRef("console", "anna")
+    values = {"request_type": "1", "impact": "1"}
+    replies = chat.router.handle(FormSubmit("intake", values, user, where))
+    assert replies[0].prompt is not None and replies[0].prompt.step == "field:description"
+    replies = chat.say("anna", "Niemand kan inloggen")
+    assert replies[0].prompt is not None and replies[0].prompt.step == "confirm"
