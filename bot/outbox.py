@@ -28,7 +28,7 @@ from sla.db import session_scope
 from sla.models import OutboxMessage, SentMessage
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 15  # about an hour and a half of backing off before a message is parked
 BATCH = 200
 
 
@@ -223,7 +223,8 @@ def _failed(engine: Engine, row: OutboxMessage, now: datetime, error: DeliveryEr
         stored.locked_until = None
         stored.last_error = str(error)[:500]
         DELIVERY_FAILURES.labels(stored.platform).inc()
-        if error.permanent or stored.attempts >= MAX_ATTEMPTS:
+        # Rate limits say when to come back: they delay a message but never park it.
+        if error.permanent or (error.retry_after is None and stored.attempts >= MAX_ATTEMPTS):
             stored.status = "parked"
             PARKED.labels(stored.platform).inc()
             log.warning("outbox message %s parked after %s attempts", stored.id, stored.attempts)
