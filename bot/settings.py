@@ -43,3 +43,6 @@ class Settings(BaseSettings):
     health_port: int = Field(default=8080, validation_alias="SLABOT_HEALTH_PORT")
     log_level: str = Field(default="INFO", validation_alias="SLABOT_LOG_LEVEL")
     slack_api_url: str | None = Field(default=None, validation_alias="SLACK_API_URL")
+    # HTTP mode (no SLACK_APP_TOKEN): where Slack's requests arrive, on the path /slack/events.
+    slack_http_host: str = Field(default="0.0.0.0", validation_alias="SLACK_HTTP_HOST")
+    slack_http_port: int = Field(default=3000, validation_alias="SLACK_HTTP_PORT")

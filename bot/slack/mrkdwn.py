@@ -1,0 +1,54 @@
+"""Slack's text formatting, both ways: escape what we send, read what people typed.
+
+Slack parses ``&``, ``<`` and ``>`` in ``mrkdwn`` texts (``<!channel>``, ``<@U123>``,
+``<https://x|label>``), so every text we send is escaped: a report cannot ping a channel or
+forge a link. Text Slack hands us (a message, a mention) arrives with those three characters
+encoded and with mentions and links in angle brackets; :func:`readable` turns it into what the
+person saw.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TOKEN = re.compile(r"<([^<>]*)>")
+
+
+def escape(text: str) -> str:
+    """Escape ``&``, ``<`` and ``>`` for a ``mrkdwn`` text object or a message's ``text``."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's encoding of ``&``, ``<`` and ``>`` (``&amp;`` last)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _token(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    target, _, label = inner.partition("|")
+    if target.startswith("@"):  # <@U123> or <@U123|name>
+        return f"@{label or target[1:]}"
+    if target.startswith("#"):  # <#C123|general>
+        return f"#{label or target[1:]}"
+    if target.startswith("!"):  # <!here>, <!subteam^S1|@team>, <!date^...|fallback>
+        special = target[1:].split("^", 1)[0]
+        return label if label else f"@{special}"
+    if label and label != target:
+        return f"{label} ({target})"
+    return target
+
+
+def readable(text: str) -> str:
+    """A Slack message's text as the person saw it: mentions and links written out."""
+    return unescape(_TOKEN.sub(_token, text))
+
+
+def strip_mention(text: str, bot_user_id: str | None) -> str:
+    """The text of an app mention without the leading ``<@BOT>``."""
+    stripped = text.strip()
+    if bot_user_id:
+        stripped = re.sub(rf"^<@{re.escape(bot_user_id)}(\|[^>]*)?>\s*", "", stripped)
+    else:
+        stripped = re.sub(r"^<@[A-Z0-9]+(\|[^>]*)?>\s*", "", stripped)
+    return stripped.strip()

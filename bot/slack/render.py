@@ -1,0 +1,360 @@
+"""Neutral replies drawn as Block Kit: messages (the incident card, pings) and modals.
+
+A message gets a header (the reply's title), its text, its facts as fields and its buttons in an
+actions block. A question the handlers ask becomes a modal: choices as radio buttons that move the
+modal on as soon as one is picked, free text as an input with a submit button, the confirmation
+with the report's facts and a "File incident" submit button. Everything a person typed is escaped
+(:mod:`bot.slack.mrkdwn`), and every text is cut to Slack's limits so a long report cannot make
+Slack reject the message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.slack.mrkdwn import escape
+from handlers.types import Action, Button, Prompt, Reply
+from sla.i18n import translator
+
+Block = dict[str, Any]
+
+ACTION_PREFIX = "slabot|"
+FORM_ACTION = "slabot_form"  # "Answer" on a free-text question sent as a message
+CHOICE_ACTION = f"{ACTION_PREFIX}{Action.ANSWER.value}|choice"
+VIEW_CALLBACK = "slabot_form"
+ANSWER_BLOCK = "answer"
+ANSWER_ELEMENT = "text"
+CONFIRM_STEP = "confirm"
+
+# Slack's limits (https://docs.slack.dev/reference/block-kit).
+SECTION_TEXT = 3000
+FIELD_TEXT = 2000
+FIELDS_PER_SECTION = 10
+HEADER_TEXT = 150
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+OPTION_TEXT = 75
+ACTIONS_PER_BLOCK = 25
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100
+VIEW_TITLE = 24
+INPUT_LABEL = 2000
+INPUT_MAX_LENGTH = 3000
+MESSAGE_TEXT = 4000  # the notification text; Slack truncates longer ones anyway
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` at most ``limit`` characters long, with an ellipsis when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": cut(text.strip(), limit) or "-", "emoji": True}
+
+
+def _escaped_chunks(text: str, limit: int) -> Iterator[str]:
+    """Escaped pieces of ``text`` of at most ``limit`` characters, split at lines if possible."""
+    piece = ""
+    for line in text.splitlines(keepends=True):
+        escaped = escape(line)
+        if len(piece) + len(escaped) <= limit:
+            piece += escaped
+            continue
+        if piece:
+            yield piece
+            piece = ""
+        for char in line:
+            escaped = escape(char)
+            if len(piece) + len(escaped) > limit:
+                yield piece
+                piece = ""
+            piece += escaped
+    if piece.strip():
+        yield piece
+
+
+def sections(text: str, *, bold_first: str | None = None) -> list[Block]:
+    """``text`` as mrkdwn sections (escaped), optionally under a bold label."""
+    if bold_first is not None:
+        label = f"*{cut(escape(bold_first), 200)}*\n"
+        chunks = list(_escaped_chunks(text, SECTION_TEXT - len(label))) or [" "]
+        chunks[0] = label + chunks[0]
+    else:
+        chunks = list(_escaped_chunks(text, SECTION_TEXT))
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]
+
+
+def fact_blocks(facts: Sequence[tuple[str, str]]) -> list[Block]:
+    """Facts as two-column fields; a long one (a description) gets sections of its own."""
+    blocks: list[Block] = []
+    fields: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if fields:
+            blocks.append({"type": "section", "fields": list(fields)})
+            fields.clear()
+
+    for label, value in facts:
+        text = f"*{escape(label)}*\n{escape(value)}"
+        if len(text) <= FIELD_TEXT and len(value) <= 300:
+            fields.append({"type": "mrkdwn", "text": text})
+            if len(fields) == FIELDS_PER_SECTION:
+                flush()
+            continue
+        flush()
+        blocks += sections(value, bold_first=label)
+    flush()
+    return blocks
+
+
+def action_id(action: Action, index: int) -> str:
+    """A button's ``action_id``: unique in its block, and naming the neutral action."""
+    return f"{ACTION_PREFIX}{action.value}|{index}"
+
+
+def parse_action_id(value: str) -> Action | None:
+    if not value.startswith(ACTION_PREFIX):
+        return None
+    code = value[len(ACTION_PREFIX) :].split("|", 1)[0]
+    try:
+        return Action(code)
+    except ValueError:
+        return None
+
+
+def button(label: str, action_id_: str, value: str, style: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": plain(label, BUTTON_TEXT),
+        "action_id": action_id_,
+    }
+    if value:  # Slack rejects an empty value
+        element["value"] = value[:BUTTON_VALUE]
+    if style is not None:
+        element["style"] = style
+    return element
+
+
+def button_blocks(buttons: Sequence[Button], block_id: str | None = None) -> list[Block]:
+    elements = [
+        button(b.label, action_id(b.action, i), b.value, b.style) for i, b in enumerate(buttons)
+    ]
+    blocks: list[Block] = []
+    for start in range(0, len(elements), ACTIONS_PER_BLOCK):
+        block: Block = {"type": "actions", "elements": elements[start : start + ACTIONS_PER_BLOCK]}
+        if block_id is not None:
+            block["block_id"] = f"{block_id}-{start}"
+        blocks.append(block)
+    return blocks
+
+
+# -- messages -------------------------------------------------------------------------------------
+
+
+def prompt_value(prompt: Prompt, lang: str) -> str:
+    """A free-text question packed into a button's value, to open it as a modal on a press."""
+    data = {
+        "s": prompt.step,
+        "t": cut(prompt.text, 1200),
+        "h": cut(prompt.hint, 400) if prompt.hint else None,
+        "m": prompt.multiline,
+        "l": lang,
+    }
+    return json.dumps(data, ensure_ascii=False)[:BUTTON_VALUE]
+
+
+def prompt_from_value(value: str) -> tuple[Prompt, str]:
+    data = json.loads(value)
+    prompt = Prompt(str(data["s"]), str(data["t"]), (), data.get("h"), bool(data.get("m")))
+    return prompt, str(data.get("l") or "en")
+
+
+def message(reply: Reply) -> tuple[str, list[Block]]:
+    """A reply as a message: the notification text (escaped) and its blocks."""
+    blocks: list[Block] = []
+    if reply.title:
+        blocks.append({"type": "header", "text": plain(reply.title, HEADER_TEXT)})
+    if reply.text and reply.text != reply.title:
+        blocks += sections(reply.text)
+    blocks += fact_blocks(reply.facts)
+    buttons = list(reply.buttons)
+    elements_extra: list[dict[str, Any]] = []
+    prompt = reply.prompt
+    if prompt is not None and not prompt.choices and prompt.step != CONFIRM_STEP:
+        t = translator(reply.lang)
+        elements_extra.append(
+            button(t._("Answer"), FORM_ACTION, prompt_value(prompt, reply.lang), "primary")
+        )
+    actions = button_blocks(buttons)
+    if elements_extra:
+        if actions and len(actions[-1]["elements"]) < ACTIONS_PER_BLOCK:
+            actions[-1]["elements"].append(elements_extra[0])
+        else:
+            actions.append({"type": "actions", "elements": elements_extra})
+    blocks += actions
+    if len(blocks) > MESSAGE_BLOCKS:
+        blocks = blocks[: MESSAGE_BLOCKS - len(actions)] + actions
+    text = escape(cut(reply.text or reply.title or " ", MESSAGE_TEXT))
+    return text, blocks
+
+
+# -- modals ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewMeta:
+    """What a modal remembers between Slack's payloads (its ``private_metadata``)."""
+
+    channel: str  # where the conversation belongs (the customer's channel, the support channel)
+    step: str = ""  # the question on screen: "field:description", "confirm", "resolve" ...
+    title: str = ""
+    lang: str = "en"
+
+    def dump(self) -> str:
+        return json.dumps({"c": self.channel, "s": self.step, "t": self.title, "l": self.lang})
+
+    @classmethod
+    def load(cls, raw: str | None) -> ViewMeta:
+        try:
+            data = json.loads(raw or "{}")
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        return cls(
+            str(data.get("c", "")),
+            str(data.get("s", "")),
+            str(data.get("t", "")),
+            str(data.get("l", "en")),
+        )
+
+
+def _field_intro(reply: Reply, prompt: Prompt) -> str:
+    """What a free-text question says besides its label and hint (an error hint, a preface)."""
+    composed = f"{prompt.text}: {prompt.hint}" if prompt.hint else f"{prompt.text}:"
+    text = reply.text.strip()
+    if text in (prompt.text, composed):
+        return ""
+    if text.endswith(composed):
+        return text[: -len(composed)].strip()
+    return text
+
+
+def _prompt_blocks(reply: Reply, prompt: Prompt) -> tuple[list[Block], bool]:
+    """The question's blocks; True when it needs the modal's submit button."""
+    if prompt.step == CONFIRM_STEP:
+        return sections(reply.text) + fact_blocks(reply.facts), True
+    if prompt.choices:
+        options = [
+            {"text": plain(c.label, OPTION_TEXT), "value": c.id[:150]} for c in prompt.choices
+        ]
+        element: dict[str, Any]
+        if len(options) <= 10:
+            element = {"type": "radio_buttons", "action_id": CHOICE_ACTION, "options": options}
+        else:
+            element = {
+                "type": "static_select",
+                "action_id": CHOICE_ACTION,
+                "options": options[:100],
+                "placeholder": plain(prompt.text, 150),
+            }
+        blocks = sections(reply.text) + fact_blocks(reply.facts)
+        blocks.append(
+            {"type": "actions", "block_id": f"q-{prompt.step}"[:255], "elements": [element]}
+        )
+        return blocks, False
+    blocks = sections(intro) if (intro := _field_intro(reply, prompt)) else []
+    blocks += fact_blocks(reply.facts)
+    text_input: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ANSWER_ELEMENT,
+        # A report's field is multiline when the policy says so; notes to people always are.
+        "multiline": prompt.multiline or not prompt.step.startswith("field:"),
+        "max_length": INPUT_MAX_LENGTH,
+    }
+    block: Block = {
+        "type": "input",
+        "block_id": ANSWER_BLOCK,
+        "label": plain(prompt.text, INPUT_LABEL),
+        "element": text_input,
+    }
+    if prompt.hint:
+        block["hint"] = plain(prompt.hint, 2000)
+    blocks.append(block)
+    return blocks, True
+
+
+def asks(replies: Sequence[Reply]) -> bool:
+    """Whether these replies ask something back (a question, or buttons to choose from)."""
+    return any(r.prompt is not None or r.buttons for r in replies)
+
+
+def modal(replies: Sequence[Reply], *, channel: str, title: str) -> dict[str, Any]:
+    """A modal showing ``replies``: the last question is the one to answer.
+
+    Without a question (the report was filed, a refusal, an error) the modal only shows the
+    texts, with a "Close" button.
+    """
+    lang = replies[-1].lang if replies else "en"
+    t = translator(lang)
+    asking = next((r for r in reversed(replies) if r.prompt is not None), None)
+    blocks: list[Block] = []
+    submit: str | None = None
+    close = t._("Close")
+    step = ""
+    for reply in replies:
+        if reply is asking and reply.prompt is not None:
+            prompt_blocks, needs_submit = _prompt_blocks(reply, reply.prompt)
+            blocks += prompt_blocks
+            step = reply.prompt.step
+            if reply.prompt.step == CONFIRM_STEP:
+                submit = reply.prompt.choices[0].label if reply.prompt.choices else t._("Next")
+                close = t._("Cancel")
+            elif needs_submit:
+                submit = t._("Next")
+                close = t._("Cancel")
+            else:
+                close = t._("Cancel")
+            continue
+        if reply.title:
+            blocks.append({"type": "header", "text": plain(reply.title, HEADER_TEXT)})
+        if reply.text and reply.text != reply.title:
+            blocks += sections(reply.text)
+        blocks += fact_blocks(reply.facts)
+        # Buttons that answer or cancel a questionnaire are the modal's own controls.
+        own = (Action.ANSWER, Action.CONFIRM, Action.CANCEL)
+        buttons = [b for b in reply.buttons if b.action not in own]
+        if buttons:
+            blocks += button_blocks(buttons, block_id="choices")
+            step = step or "choose"
+    if not blocks:
+        blocks = sections(" ")
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": VIEW_CALLBACK,
+        "title": plain(title, VIEW_TITLE),
+        "close": plain(close, VIEW_TITLE),
+        "blocks": blocks[:VIEW_BLOCKS],
+        "private_metadata": ViewMeta(channel, step, title, lang).dump(),
+        # Closing a modal that still asks something drops the half-answered draft.
+        "notify_on_close": asking is not None,
+    }
+    if submit is not None:
+        view["submit"] = plain(submit, VIEW_TITLE)
+    return view
+
+
+def working(title: str, lang: str, channel: str) -> dict[str, Any]:
+    """A modal that says the answer is being handled (when that takes longer than Slack waits)."""
+    t = translator(lang)
+    return {
+        "type": "modal",
+        "callback_id": VIEW_CALLBACK,
+        "title": plain(title, VIEW_TITLE),
+        "close": plain(t._("Close"), VIEW_TITLE),
+        "blocks": sections(t._("One moment, please…")),
+        "private_metadata": ViewMeta(channel, "", title, lang).dump(),
+    }

@@ -1,0 +1,184 @@
+"""Delivering outbox messages to Slack: post, edit in place, ephemeral, files.
+
+Chat ids in the outbox are Slack's own: a channel (``C…``, ``G…``, ``D…``), a user (``U…``: a
+direct message from the app, ``chat.postMessage(channel=user_id)``), or ``CHANNEL/USER`` for a
+message only that user sees in that channel (``chat.postEphemeral``). The message id handed back
+is ``CHANNEL:TS`` because ``chat.update`` needs both.
+
+Errors become :class:`~bot.outbox.DeliveryError`: HTTP 429 carries Slack's ``Retry-After`` so the
+outbox waits exactly that long (and other chats go on meanwhile); errors that no retry can fix
+(the bot was removed from the channel, the user is deactivated) park the message at once and
+record the chat as unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.engine import Engine
+
+from bot.outbox import DeliveryError
+from bot.slack.mrkdwn import escape
+from bot.slack.render import MESSAGE_TEXT, cut, message
+from handlers.types import ChatRef, Reply
+from sla.db import session_scope
+from sla.models import UnreachableChat
+
+log = logging.getLogger(__name__)
+PLATFORM = "slack"
+EPHEMERAL_SEPARATOR = "/"
+# The chat is gone for us: retrying cannot help; the chat is recorded as unreachable.
+UNREACHABLE = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "account_inactive",
+    "user_not_found",
+    "user_disabled",
+    "cannot_dm_bot",
+    "user_not_in_channel",
+}
+# The message itself is wrong or the app is not allowed: retrying cannot help either.
+PERMANENT = UNREACHABLE | {
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "no_text",
+    "too_many_attachments",
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "missing_scope",
+    "restricted_action",
+}
+EDIT_GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
+
+
+def ephemeral_chat(channel: str, user: str) -> str:
+    """The outbox chat id of a message only ``user`` sees in ``channel``."""
+    return f"{channel}{EPHEMERAL_SEPARATOR}{user}"
+
+
+def retry_after(error: SlackApiError) -> float:
+    headers = error.response.headers or {}
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return max(float(raw), 0.0)
+            except (TypeError, ValueError):
+                break
+    return 1.0
+
+
+class SlackTransport:
+    """Sends neutral replies as Block Kit messages (the outbox's Transport for Slack)."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        engine: Engine | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        # This client has no rate-limit retry handler on purpose: a 429 goes back to the
+        # outbox, which retries after Retry-After while other chats' messages go out.
+        self.client = client
+        self.engine = engine
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
+        text, blocks = message(reply)
+        try:
+            if EPHEMERAL_SEPARATOR in chat.id:
+                return await self._ephemeral(chat.id, text, blocks)
+            if reply.attachments:
+                return await self._with_files(chat.id, reply)
+            if edit_id is not None:
+                edited = await self._edit(edit_id, text, blocks)
+                if edited is not None:
+                    return edited
+            response = await self.client.chat_postMessage(
+                channel=chat.id, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+            )
+            return f"{response['channel']}:{response['ts']}"
+        except SlackApiError as error:
+            raise await self._delivery_error(chat, error) from error
+        except (aiohttp.ClientError, TimeoutError, SlackRequestError) as error:
+            raise DeliveryError(f"Slack not reachable: {error!r}") from error
+
+    async def _edit(self, edit_id: str, text: str, blocks: list[dict[str, object]]) -> str | None:
+        """Edit the message sent earlier; None if it is gone (then a new one is posted)."""
+        channel, _, ts = edit_id.partition(":")
+        try:
+            await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except SlackApiError as error:
+            if error.response.get("error") in EDIT_GONE:
+                log.info("message %s cannot be edited any more; posting a new one", edit_id)
+                return None
+            raise
+        return edit_id
+
+    async def _ephemeral(self, chat_id: str, text: str, blocks: list[dict[str, object]]) -> str:
+        channel, _, user = chat_id.partition(EPHEMERAL_SEPARATOR)
+        try:
+            response = await self.client.chat_postEphemeral(
+                channel=channel, user=user, text=text, blocks=blocks
+            )
+        except SlackApiError as error:
+            if error.response.get("error") not in ("channel_not_found", "not_in_channel"):
+                raise
+            # A slash command in a channel the app is not in: say it in a direct message.
+            response = await self.client.chat_postMessage(channel=user, text=text, blocks=blocks)
+            return f"{response['channel']}:{response['ts']}"
+        return f"{channel}:{response.get('message_ts', '')}"
+
+    async def _with_files(self, chat_id: str, reply: Reply) -> str:
+        """Files with the reply's text (and facts) as their comment, in one share.
+
+        One ``files_upload_v2`` call posts nothing until its last step, so a failure half-way
+        leaves nothing behind and the outbox's retry cannot post the message twice. Buttons are
+        not drawn on such a message (Slack's file shares have no blocks).
+        """
+        channel = chat_id
+        if chat_id.startswith(("U", "W")):  # a direct message: files need the conversation id
+            opened = await self.client.conversations_open(users=chat_id)
+            channel = str(opened["channel"]["id"])
+        lines = [reply.title] if reply.title and reply.title != reply.text else []
+        lines += [reply.text] + [f"{label}: {value}" for label, value in reply.facts]
+        comment = escape(cut("\n".join(line for line in lines if line), MESSAGE_TEXT))
+        uploads = [
+            {"content": a.data, "filename": a.name, "title": a.name} for a in reply.attachments
+        ]
+        response = await self.client.files_upload_v2(
+            channel=channel, initial_comment=comment, file_uploads=uploads
+        )
+        files = response.get("files") or [{}]
+        return f"{channel}:file:{files[0].get('id', '')}"
+
+    async def _delivery_error(self, chat: ChatRef, error: SlackApiError) -> DeliveryError:
+        code = str(error.response.get("error", ""))
+        if error.response.status_code == 429:
+            return DeliveryError(f"rate limited: {code}", retry_after=retry_after(error))
+        if code in UNREACHABLE:
+            await asyncio.to_thread(self._unreachable, chat, code)
+        return DeliveryError(f"Slack refused: {code}", permanent=code in PERMANENT)
+
+    def _unreachable(self, chat: ChatRef, reason: str) -> None:
+        if self.engine is None:
+            return
+        chat_id = chat.id.partition(EPHEMERAL_SEPARATOR)[0]
+        log.warning("Slack chat %s is unreachable: %s", chat_id, reason)
+        with session_scope(self.engine) as session:
+            session.merge(
+                UnreachableChat(
+                    platform=PLATFORM, chat_id=chat_id, reason=reason, since=self.clock()
+                )
+            )
