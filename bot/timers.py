@@ -172,4 +172,9 @@ class TimerRunner:
             id="wake",
             replace_existing=True,
             misfire_grace_time=None,
+            # A run schedules the next wake before it returns. When that timer is already due
+            # (firing took longer than the gap to it), APScheduler counts the run as still going
+            # and, with one instance allowed, skipped the wake: the timers then waited for the
+            # next sweep, up to 30 s late. Runs never overlap (firing does not await).
+            max_instances=2,
         )

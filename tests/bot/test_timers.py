@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
@@ -134,3 +135,64 @@ def test_pg_claims_with_the_database_clock(pg_chat: ChatDriver) -> None:
     with Session(pg_chat.engine) as session:
         breaches = session.exec(select(IncidentEvent).where(IncidentEvent.kind == "breach")).all()
         assert len(breaches) == 2  # response and resolution
+
+
+async def test_runner_fires_a_timer_that_came_due_while_it_was_firing(
+    chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the next timer is already due as a run ends, it fires at once, not at the next
+    sweep (APScheduler used to skip that wake as the run was still going)."""
+    import asyncio
+    import time
+
+    import bot.timers
+    from bot.timers import TimerRunner
+    from sla.models import Contact, Customer
+    from sla.service import open_incident
+
+    now = datetime.now(UTC)
+    with Session(chat.engine) as session:  # Klik: reminders are not held for office hours
+        customer = session.get(Customer, "scholengroep")
+        reporter = session.exec(select(Contact).where(Contact.handle == "sanne")).one()
+        assert customer is not None
+        incident = open_incident(
+            session=session,
+            customer=customer,
+            reporter=reporter,
+            request_type="incident",
+            priority="P3",
+            answers={},
+            fields={},
+            language="nl",
+            now=now,
+        )
+        moments = [now + timedelta(seconds=s) for s in (0.5, 0.55, 0.6)]
+        assert incident.id is not None
+        for moment in moments:
+            timer = Timer(incident_id=incident.id, kind="reminder", target="resolution")
+            timer.due_at = moment
+            session.add(timer)
+        session.commit()
+    real = bot.timers.fire_all_due
+
+    def slow(engine: Engine, now: datetime | None = None) -> int:
+        fired = real(engine, now)
+        time.sleep(0.1)  # firing takes longer than the gap to the next timer
+        return fired
+
+    monkeypatch.setattr(bot.timers, "fire_all_due", slow)
+    runner = TimerRunner(chat.engine, sweep_seconds=30)
+    runner.start()
+    try:
+        for _ in range(30):
+            await asyncio.sleep(0.1)
+            with Session(chat.engine) as session:
+                query = select(Timer).where(col(Timer.due_at).in_(moments))
+                timers = session.exec(query).all()
+            if all(t.fired_at is not None for t in timers):
+                break
+    finally:
+        runner.shutdown()
+    assert len(timers) == 3
+    late = [t.fired_at - t.due_at if t.fired_at else None for t in timers]
+    assert all(lag is not None and lag < timedelta(seconds=1) for lag in late), late
