@@ -267,16 +267,20 @@ class SlackAdapter:
             )
 
             async def handle() -> list[Reply] | None:
-                user = await self.users.ref(body["user"]["id"])
-                chat = chat_ref(meta.channel)
-                event: Inbound
-                if meta.step == CONFIRM_STEP:
-                    event = ButtonPress(Action.CONFIRM, "ok", user, chat)
-                else:
-                    event = Text(answer or "", user, chat)
-                return await self._run(
-                    event, dedupe=_trigger_key(body), surface="modal", channel=meta.channel
-                )
+                try:
+                    user = await self.users.ref(body["user"]["id"])
+                    chat = chat_ref(meta.channel)
+                    event: Inbound
+                    if meta.step == CONFIRM_STEP:
+                        event = ButtonPress(Action.CONFIRM, "ok", user, chat)
+                    else:
+                        event = Text(answer or "", user, chat)
+                    return await self._run(
+                        event, dedupe=_trigger_key(body), surface="modal", channel=meta.channel
+                    )
+                except Exception:  # the modal must get an answer whatever happened
+                    log.exception("a Slack modal submission failed")
+                    return [sorry(meta.lang)]
 
             task = asyncio.ensure_future(handle())
             done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET)
@@ -394,21 +398,25 @@ class SlackAdapter:
                 return origin
         except Exception:
             log.exception("handling a Slack %s failed", type(event).__name__)
-            t = translator(user.locale)
-            sorry = Reply(
-                t._("Sorry, something went wrong and nothing was changed. Please try again."),
-                lang=t.lang,
-                ephemeral=True,
-                alert=True,
-            )
             if surface == "modal":
-                return [sorry]
+                return [sorry(user.locale)]
             with contextlib.suppress(Exception):
-                self._queue([sorry], event.chat if surface == "dm" else mine)
+                self._queue([sorry(user.locale)], event.chat if surface == "dm" else mine)
             return []
 
 
 _NO_CHAT = ChatRef(PLATFORM, "")
+
+
+def sorry(locale: str | None) -> Reply:
+    """What the person sees when handling failed (and nothing was changed)."""
+    t = translator(locale)
+    return Reply(
+        t._("Sorry, something went wrong and nothing was changed. Please try again."),
+        lang=t.lang,
+        ephemeral=True,
+        alert=True,
+    )
 
 
 def _event_key(body: dict[str, Any]) -> str | None:

@@ -366,3 +366,24 @@ async def test_incident_in_the_apps_direct_messages_works_too(workspace: Workspa
     await workspace.submit("UANNA", view["id"])
     incident = workspace.incident("PLEK-1")
     assert (incident.customer_id, incident.origin_chat_id) == ("acme", "DANNA")
+
+
+async def test_a_failing_handler_answers_the_modal_with_an_apology(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If handling breaks, the modal says so in the person's language and nothing is filed."""
+    await workspace.command("UANNA", "CACME")
+    view = await workspace.opened()
+    await workspace.choose("UANNA", view["id"], "complaint")
+    view = await workspace.updated(view["id"], view["hash"])
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(adapter, "dispatch", broken)
+    answer = await workspace.submit("UANNA", view["id"], "Te traag")
+    sorry = translator("nl")._(
+        "Sorry, something went wrong and nothing was changed. Please try again."
+    )
+    assert sorry in texts(answer["view"]["blocks"])
+    assert "submit" not in answer["view"]
