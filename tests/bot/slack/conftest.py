@@ -3,6 +3,7 @@ people who send signed requests to it (slash commands, shortcuts, button presses
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -398,15 +399,24 @@ async def fake() -> AsyncIterator[FakeSlack]:
     await slack.stop()
 
 
+@contextlib.asynccontextmanager
+async def running_workspace(engine: Engine, fake: FakeSlack) -> AsyncIterator[Workspace]:
+    """The bot on ``engine`` with the Slack directory, listening on 127.0.0.1, using ``fake``."""
+    load_directory(engine)
+    world: Workspace | None = None
+    app = BotApp(engine, clock=lambda: world.now if world else START)
+    service = SlackService(app, bot_token=TOKEN, signing_secret=SECRET, api_url=fake.base + "/api/")
+    addresses = await service.start(host="127.0.0.1", port=0)
+    world = Workspace(engine, fake, service, addresses[0] + "/slack/events")
+    try:
+        yield world
+    finally:
+        await world.http.close()
+        await service.stop()
+
+
 @pytest.fixture
 async def workspace(sqlite_engine: Engine, fake: FakeSlack) -> AsyncIterator[Workspace]:
     """The bot on SQLite with a Slack directory, listening on 127.0.0.1, talking to the fake."""
-    load_directory(sqlite_engine)
-    world: Workspace | None = None
-    app = BotApp(sqlite_engine, clock=lambda: world.now if world else START)
-    service = SlackService(app, bot_token=TOKEN, signing_secret=SECRET, api_url=fake.base + "/api/")
-    addresses = await service.start(host="127.0.0.1", port=0)
-    world = Workspace(sqlite_engine, fake, service, addresses[0] + "/slack/events")
-    yield world
-    await world.http.close()
-    await service.stop()
+    async with running_workspace(sqlite_engine, fake) as world:
+        yield world
