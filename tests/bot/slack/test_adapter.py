@@ -387,3 +387,25 @@ async def test_a_failing_handler_answers_the_modal_with_an_apology(
     )
     assert sorry in texts(answer["view"]["blocks"])
     assert "submit" not in answer["view"]
+
+
+async def test_a_typed_answer_asked_in_a_message_opens_a_modal_from_its_answer_button(
+    workspace: Workspace,
+) -> None:
+    """Bram mentions the app: the question for his contact persons comes as a message with an
+    Answer button, which opens the question as a modal; his answer reaches Anna."""
+    event = {"type": "app_mention", "user": "UBRAM", "text": "<@UBOT>", "channel": "CACME"}
+    await workspace.event(event, event_id="Ev6")
+    await workspace.handled(1)
+    await workspace.deliver()
+    [asked] = workspace.fake.ephemeral("CACME", "UBRAM")
+    check_blocks(asked["blocks"])
+    [answer] = buttons(asked["blocks"])
+    assert answer["text"]["text"] == translator("nl")._("Answer")
+    await workspace.press("UBRAM", "CACME", "1.7", answer, ephemeral=True)
+    view = await workspace.opened()
+    assert view["blocks"][-1]["type"] == "input"
+    await workspace.submit("UBRAM", view["id"], "Hoe reset ik mijn wachtwoord?")
+    await workspace.deliver()
+    [forwarded] = workspace.fake.sent_to("UANNA")
+    assert "Hoe reset ik mijn wachtwoord?" in forwarded["text"]
