@@ -44,7 +44,11 @@ def plan(policy: Policy, incident: Incident, pauses: list[IncidentPause]) -> lis
     kind = policy.kind(incident.priority or incident.request_type)
     inside = clock.calendar.is_open(incident.reported_at)
     response, resolution = clock.rules(kind, inside_office_hours=inside)
-    closed = merge_pauses((p.started_at, p.ended_at) for p in pauses if p.ended_at is not None)
+    closed = merge_pauses(
+        (p.started_at, p.ended_at)
+        for p in pauses
+        if p.ended_at is not None and p.ended_at > p.started_at
+    )
     planned: list[Planned] = []
     if incident.acknowledged_at is None and incident.response_due is not None:
         planned += _for_target(policy, clock, "response", response, incident.reported_at, closed)
