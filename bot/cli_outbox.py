@@ -37,10 +37,11 @@ def list_(
             .where(col(OutboxMessage.status).in_(wanted[status]))
             .order_by(col(OutboxMessage.id))
         ).all()
+        attempts = t._("attempts")
         for row in rows:
             line = (
                 f"{row.id}\t{row.status}\t{row.platform}:{row.chat_id}\t"
-                f"{t._('attempts')}={row.attempts}\t{row.created_at.isoformat()}\t"
+                f"{attempts}={row.attempts}\t{row.created_at.isoformat()}\t"
                 f"{row.last_error or ''}"
             )
             if show_text:
