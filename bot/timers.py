@@ -72,10 +72,15 @@ def fire_due(engine: Engine, now: datetime | None = None, limit: int = BATCH) ->
     """Claim and fire one batch in one transaction; returns how many timers were claimed."""
     with session_scope(engine) as session:
         timers = claim_due(session, now, limit)
+        # The row locks serialise two replicas firing timers of one incident. One query takes
+        # them all, in id order (so two replicas cannot deadlock), instead of one per timer.
+        ids = sorted({t.incident_id for t in timers})
+        if ids:
+            lock = select(Incident).where(col(Incident.id).in_(ids)).order_by(col(Incident.id))
+            session.exec(lock.with_for_update()).all()
         for timer in timers:
             assert timer.fired_at is not None
-            # The row lock serialises two replicas firing timers of one incident.
-            incident = session.get(Incident, timer.incident_id, with_for_update=True)
+            incident = session.get(Incident, timer.incident_id)  # locked and loaded above
             if incident is None or incident.status not in OPEN_STATUSES:
                 continue  # no longer open: claimed, so it never fires
             customer = session.get(Customer, incident.customer_id)
