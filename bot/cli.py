@@ -9,6 +9,7 @@ from bot.cli_demo import demo
 from bot.cli_directory import app as directory_app
 from bot.cli_directory import db_app
 from bot.cli_outbox import app as outbox_app
+from bot.cli_reports import export_app, maintenance_app, outage_app, report_app
 from bot.cli_run import run
 from bot.cli_sla import app as sla_app
 from bot.cli_timers import app as timers_app
@@ -27,6 +28,10 @@ app.add_typer(directory_app, name="directory")
 app.add_typer(db_app, name="db")
 app.add_typer(timers_app, name="timers")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(report_app, name="report")
+app.add_typer(export_app, name="export")
+app.add_typer(maintenance_app, name="maintenance")
+app.add_typer(outage_app, name="outage")
 app.command("demo")(demo)
 app.command("run")(run)
 

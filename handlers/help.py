@@ -22,6 +22,7 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
             t._("/incident — report an incident"),
             t._("/status — your organisation's open incidents"),
             t._("/escalate PLEK-42 — ask for escalation of an incident"),
+            t._("/report [2026-10] — compliance and availability, with a chart and CSV"),
             t._("/cancel — stop the report you are writing"),
         ]
     if person.staff is not None:
@@ -31,6 +32,8 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
                 "/assign, /reopen, /close, /problem — each followed by the incident id."
             ),
             t._("/status — all open incidents"),
+            t._("/report CUSTOMER [2026-10] — a customer's compliance and availability"),
+            t._("/maintenance CUSTOMER — planned maintenance; /outage PLEK-42 — correct an outage"),
         ]
         if "admin" in person.staff.roles:
             lines.append(t._("/contacts CUSTOMER — list, add or remove contact persons"))

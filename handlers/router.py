@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from handlers import directory, escalation, help, intake, status, triage
+from handlers import directory, escalation, help, intake, maintenance, reports, status, triage
 from handlers.people import identify
 from handlers.types import Action, ButtonPress, Command, Inbound, Reply, Text
 from sla.db import session_scope
@@ -30,6 +30,9 @@ COMMANDS: dict[str, Handler] = {
     "escalate": escalation.command,
     "contacts": directory.command,
     "problem": triage.problem_command,
+    "report": reports.command,
+    "outage": reports.outage_command,
+    "maintenance": maintenance.command,
     **{name: triage.command for name in triage.STAFF_COMMANDS},
 }
 INTAKE_ACTIONS = (Action.ANSWER, Action.CONFIRM, Action.CANCEL)
