@@ -216,6 +216,12 @@ class Console:
         commands = [c for c in (self._as_command(b) for b in reply.buttons) if c]
         if commands:
             self.print(f"{indent}  [{' | '.join(commands)}]")
+        for attachment in reply.attachments:
+            size = t.number(round(len(attachment.data) / 1024, 1))
+            self.print(
+                f"{indent}  "
+                + t._("(attached: {name}, {size} kB)", name=attachment.name, size=size)
+            )
 
     def _heading(self, t: Translator, chat: ChatRef) -> str:
         if chat.id == SUPPORT_CHAT:

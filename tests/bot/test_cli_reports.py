@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -257,3 +260,27 @@ def test_outage_correction_changes_the_figures() -> None:
         runner.invoke(app, ["export", "events", "--customer", "acme", "--format", "json"]).output
     )
     assert (events[-1]["kind"], events[-1]["actor_name"]) == ("outage_corrected", "lisa")
+
+
+def test_the_demo_console_names_the_attachments(tmp_path: Path) -> None:
+    """In ``slabot demo`` a report's chart and CSVs are listed under its text."""
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "SLABOT_LANG": "en",
+    }
+    env.pop("SLABOT_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "demo", "--reset", "--now", "2026-11-24T10:00+01:00"],
+        input="/as support\n/report acme 2026-11\n/quit\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).parents[2],
+        check=True,
+        timeout=120,
+    )
+    assert "Report · Acme Media BV · Nov 2026" in result.stdout
+    assert "(attached: acme-2026-11.png," in result.stdout
+    assert "(attached: acme-2026-11-availability.csv," in result.stdout
