@@ -166,7 +166,8 @@ def _period(t: Translator, text: str | None, customer: Customer, now: datetime) 
     except ValueError:
         fail(
             t._(
-                "--period: '{value}' is not a period (2026-10, 2026 or 2026-05..2026-10)",
+                "--period: '{value}' is not a period (2026-10, 2026 or 2026-05..2026-10, "
+                "at most ten years)",
                 value=text,
             )
         )

@@ -80,7 +80,8 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
             return [
                 Reply(
                     t._(
-                        "'{value}' is not a period: use 2026-10, 2026 or 2026-05..2026-10.",
+                        "'{value}' is not a period: use 2026-10, 2026 or 2026-05..2026-10 "
+                        "(at most ten years).",
                         value=" ".join(words),
                     ),
                     lang=t.lang,

@@ -85,7 +85,9 @@ def chart_png(
             right.axhline(
                 months[0].windows[index].target, color="black", linestyle="--", linewidth=1
             )
-        right.set_xticks(list(range(len(months))), labels, rotation=45, ha="right")
+        step = -(-len(months) // 12)  # at most a dozen labels: a long period shows every nth
+        ticks = list(range(0, len(months), step))
+        right.set_xticks(ticks, [labels[i] for i in ticks], rotation=45, ha="right")
         right.set_ylim(max(0.0, lowest - max(0.5, (100 - lowest) * 0.2)), 100.05)
         right.set_ylabel(t._("availability (%)"))
         right.set_title(t._("Availability per month"))

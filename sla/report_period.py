@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+MAX_MONTHS = 120  # a longer period is a typing mistake, and costly to compute
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
 
@@ -22,7 +23,7 @@ class Month:
     month: int
 
     def __post_init__(self) -> None:
-        if not 1 <= self.month <= 12 or not 1 <= self.year <= 9998:
+        if not 1 <= self.month <= 12 or not 1 <= self.year <= 9999:
             raise ValueError(f"{self.year}-{self.month:02d} is not a month")
 
     @property
@@ -106,6 +107,8 @@ def parse_period(text: str) -> Period:
         first, last = _bound(text, end=False), _bound(text, end=True)
     if last < first:
         raise ValueError(f"{text!r} ends before it starts")
+    if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
+        raise ValueError(f"{text!r} spans more than {MAX_MONTHS // 12} years")
     return Period.of_months(first, last)
 
 

@@ -128,7 +128,8 @@ def test_a_range_and_the_default_period() -> None:
         (["report", "compliance", "--customer", "nobody"], "There is no customer nobody."),
         (
             ["report", "compliance", "--customer", "acme", "--period", "2026-13"],
-            "--period: '2026-13' is not a period (2026-10, 2026 or 2026-05..2026-10)",
+            "--period: '2026-13' is not a period (2026-10, 2026 or 2026-05..2026-10, at most "
+            "ten years)",
         ),
         (
             ["report", "compliance", "--customer", "acme", "--period", "2027", *NOW],

@@ -5,7 +5,16 @@ from __future__ import annotations
 import csv
 import io
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.engine import Engine
+
+from handlers.router import dispatch
+from handlers.types import ChatRef, Command, UserRef
+from sla.db import session_scope
 from tests.chat import ChatDriver
+from tests.conftest import load_demo_directory
+from tests.desk import Desk, at
 
 
 def _plek_p1_resolved_late(chat: ChatDriver) -> None:
@@ -102,3 +111,63 @@ def test_staff_correct_an_outage_in_chat(chat: ChatDriver) -> None:
     assert refused.alert
     (bad,) = chat.say("support", "/outage PLEK-1 2026-11-24T16:00 - later", chat="support")
     assert bad.text == "The outage of PLEK-1 would end before it starts."
+
+
+TOKENS = [
+    "acme",
+    "ACME",
+    "gemeente",
+    "zorggroep",
+    "nobody",
+    "2026",
+    "2026-11",
+    "2026-05..2026-10",
+    "2026-11..2026-05",
+    "1969",
+    "1970",
+    "9998",
+    "1970..9998",
+    "2017..2026",
+    "add",
+    "cancel",
+    "list",
+    "exclude",
+    "include",
+    "-",
+    "2026-11-30T22:00",
+    "2026-11-30T23:00",
+    "2026-11-24T09:00+00:00",
+    "0001-01-01T00:00",
+    "9999-12-31T23:59",
+    "#1",
+    "1",
+    "99999999999999999999",
+    "PLEK-1",
+    "IV-1",
+    "🙂",
+]
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    who=st.sampled_from(["anna", "bram", "karl", "petra", "support", "x"]),
+    name=st.sampled_from(["report", "maintenance", "outage"]),
+    words=st.lists(st.sampled_from(TOKENS), max_size=5),
+)
+def test_any_arguments_get_an_answer_and_never_an_error(
+    sqlite_engine: Engine, who: str, name: str, words: list[str]
+) -> None:
+    """/report, /maintenance and /outage with any arguments answer in words, without raising."""
+    if not getattr(sqlite_engine, "_reports_loaded", False):
+        load_demo_directory(sqlite_engine)
+        with session_scope(sqlite_engine) as session:
+            Desk(session).outage("acme", "P1", at(2026, 11, 24, 8), at(2026, 11, 24, 9))
+        sqlite_engine._reports_loaded = True  # type: ignore[attr-defined]
+    event = Command(name, " ".join(words), UserRef("console", who), ChatRef("console", who))
+    with session_scope(sqlite_engine) as session:
+        replies = dispatch(session, event, at(2026, 11, 24, 10))
+    assert replies and all(r.text.strip() for r in replies)

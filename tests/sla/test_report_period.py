@@ -30,12 +30,30 @@ def test_periods_people_type(text: str, first: Month, last: Month, label: str) -
 
 
 @pytest.mark.parametrize(
-    "text", ["", "2026-13", "2026-00", "oct", "2026-10..2026-05", "26", "1969", "2026-10.."]
+    "text",
+    [
+        "",
+        "2026-13",
+        "2026-00",
+        "oct",
+        "2026-10..2026-05",
+        "26",
+        "1969",
+        "2026-10..",
+        "2016..2026",
+        "10000",
+    ],
 )
 def test_what_is_not_a_period(text: str) -> None:
     """Anything else is refused with ValueError."""
     with pytest.raises(ValueError):
         parse_period(text)
+
+
+def test_ten_years_is_the_longest_period() -> None:
+    """2017..2026 is 120 months, the most a report covers; 9998 still has an end."""
+    assert len(parse_period("2017..2026").months()) == 120
+    assert parse_period("9998").last.end(AMS).year == 9999
 
 
 def test_months_of_a_range_cross_the_year() -> None:
