@@ -320,15 +320,35 @@ def target_groups(
     rules = policy.doc.compliance
     usable = usable_priorities(policy, customer)
     groups: list[tuple[tuple[str, ...], ComplianceTarget]] = [
-        ((pid,), rules.priorities[pid]) for pid in usable if pid in rules.priorities
+        ((pid,), rules.priorities[pid])
+        for pid in usable
+        if pid in rules.priorities and _timed(policy, pid, rules.priorities[pid])
     ]
-    rest = tuple(pid for pid in usable if pid not in rules.priorities)
+    rest = tuple(
+        pid
+        for pid in usable
+        if pid not in rules.priorities
+        and rules.default is not None
+        and _timed(policy, pid, rules.default)
+    )
     if rules.default is not None and rest:
         if rules.pool_default:
             groups.append((rest, rules.default))
         else:
             groups += [((pid,), rules.default) for pid in rest]
     return groups
+
+
+def _timed(policy: Policy, pid: str, target: ComplianceTarget) -> bool:
+    """Whether a priority has a deadline the target measures (Plek P3 and P4 have none)."""
+    clock = clock_for(policy)
+    names = TARGETS if target.measure == "both" else (target.measure,)
+    kind = policy.kind(pid)
+    return any(
+        clock.rules(kind, inside_office_hours=inside)[TARGETS.index(name)].kind != "none"
+        for inside in (True, False)
+        for name in names
+    )
 
 
 def _units(

@@ -65,6 +65,21 @@ def test_plek_october_with_its_extra_hour_and_a_credit(engine: Engine) -> None:
     assert credit.claim_by == at(2026, 12, 2)
 
 
+def test_plek_march_outage_across_the_start_of_summer_time(engine: Engine) -> None:
+    """Down Sat 28 Mar 22:00 to Sun 29 Mar 04:00 is 5 real hours (02:00-03:00 never happens);
+    March has 743 h: 1 - 5/743 = 99.327 %."""
+    report = _report(
+        engine,
+        lambda desk: desk.outage("acme", "P1", at(2026, 3, 28, 22), at(2026, 3, 29, 4)),
+        "acme",
+        "2026-03",
+        at(2026, 4, 1, 12),
+    )
+    (window,) = report.months[0].windows
+    assert (window.measured, window.down) == (743 * HOUR, 5 * HOUR)
+    assert report.outages[0].seconds(at(2026, 4, 1)) == 5 * HOUR
+
+
 def _below_in(desk: Desk, *months: tuple[int, int]) -> None:
     """A 12-hour P1 outage in each month: 1.6 % of it, below 98.9 %."""
     for year, month in months:
