@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -80,20 +80,28 @@ def record(
     now: datetime,
     reason: str | None = None,
     **data: Any,
-) -> IncidentEvent:
+) -> None:
+    """Append an event to the incident's log, written at once.
+
+    An INSERT on the table rather than an IncidentEvent through the unit of work, which costs
+    about three times as much; the row is there for later queries in the transaction as it
+    would be after the next flush.
+    """
     assert incident.id is not None
-    event = IncidentEvent(
-        incident_id=incident.id,
-        at=now,
-        kind=kind,
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        reason=reason,
-        data=data,
-    )
-    session.add(event)
-    return event
+    values = {
+        "incident_id": incident.id,
+        "at": now,
+        "kind": kind,
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "reason": reason,
+        "data": data,
+    }
+    session.execute(_ADD_EVENT, values)
+
+
+_ADD_EVENT = insert(IncidentEvent.metadata.tables["incidentevent"])
 
 
 # Statements of the filing path built once (building one costs more than running it on SQLite).
