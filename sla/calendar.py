@@ -44,8 +44,9 @@ class BusinessCalendar:
     def __init__(self, rules: CalendarRules) -> None:
         self.rules = rules
         self.tz = ZoneInfo(rules.timezone)
+        by_day = {str(day): ranges for day, ranges in rules.office_hours.items()}
         self.weekly: tuple[tuple[tuple[int, int], ...], ...] = tuple(
-            _merged(rules.office_hours.get(day, ())) for day in WEEKDAYS  # type: ignore[call-overload]
+            _merged(by_day.get(day, ())) for day in WEEKDAYS
         )
         lengths = [sum(e - s for s, e in day) for day in self.weekly if day]
         if rules.workday_length is not None:

@@ -104,11 +104,9 @@ _fromtimestamp = datetime.fromtimestamp
 _DL_NAME, _DL_RULE, _DL_STARTED, _DL_DUE = _slot_setters(
     Deadline, ("name", "rule", "started_at", "due")
 )
-_DLS_POLICY, _DLS_KIND, _DLS_REPORTED, _DLS_INSIDE, _DLS_RESPONSE, _DLS_RESOLUTION = (
-    _slot_setters(
-        Deadlines,
-        ("policy", "kind", "reported_at", "inside_office_hours", "response", "resolution"),
-    )
+_DLS_POLICY, _DLS_KIND, _DLS_REPORTED, _DLS_INSIDE, _DLS_RESPONSE, _DLS_RESOLUTION = _slot_setters(
+    Deadlines,
+    ("policy", "kind", "reported_at", "inside_office_hours", "response", "resolution"),
 )
 
 
@@ -169,7 +167,13 @@ def _resolve(target: Target | None, inside: bool, parent: Target | None = None) 
 
 def _with_variant(rule: Rule, variant: Literal["inside", "outside"]) -> Rule:
     return Rule(
-        rule.kind, rule.seconds, rule.clock, rule.start, rule.clause, rule.note, variant,
+        rule.kind,
+        rule.seconds,
+        rule.clock,
+        rule.start,
+        rule.clause,
+        rule.note,
+        variant,
         rule.workdays,
     )
 
@@ -223,7 +227,13 @@ class SlaClock:
             return rule
         seconds = rule.workdays * self.calendar.workday_seconds
         return Rule(
-            rule.kind, seconds, rule.clock, rule.start, rule.clause, rule.note, rule.variant,
+            rule.kind,
+            seconds,
+            rule.clock,
+            rule.start,
+            rule.clause,
+            rule.note,
+            rule.variant,
             rule.workdays,
         )
 
@@ -281,7 +291,7 @@ class SlaClock:
         if moment.tzinfo is None:
             _naive(moment)
         ts = moment.timestamp()
-        return ts, _fromtimestamp(ts, self._tz), self.calendar.reading_ts(ts)
+        return ts, _fromtimestamp(ts, self._tz), self.calendar.locate_ts(ts)[1]
 
     def _deadline(
         self,

@@ -160,15 +160,18 @@ def test_next_open_is_now_when_open_else_the_next_opening() -> None:
     """Open: the moment itself; at closing time or at night: the next morning; Friday: Monday."""
     at = local(2026, 11, 24, 12).timestamp()
     assert PLEK.next_open_ts(at) == at
-    assert PLEK.next_open_ts(local(2026, 11, 24, 18).timestamp()) == local(
-        2026, 11, 25, 8, 30
-    ).timestamp()
-    assert PLEK.next_open_ts(local(2026, 11, 27, 18).timestamp()) == local(
-        2026, 11, 30, 8, 30
-    ).timestamp()
-    assert PLEK.next_open_ts(local(2026, 4, 24, 20).timestamp()) == local(
-        2026, 4, 28, 8, 30
-    ).timestamp()
+    assert (
+        PLEK.next_open_ts(local(2026, 11, 24, 18).timestamp())
+        == local(2026, 11, 25, 8, 30).timestamp()
+    )
+    assert (
+        PLEK.next_open_ts(local(2026, 11, 27, 18).timestamp())
+        == local(2026, 11, 30, 8, 30).timestamp()
+    )
+    assert (
+        PLEK.next_open_ts(local(2026, 4, 24, 20).timestamp())
+        == local(2026, 4, 28, 8, 30).timestamp()
+    )
 
 
 @pytest.mark.parametrize(
@@ -269,9 +272,7 @@ def test_far_future_and_far_past_dates_grow_the_table() -> None:
     assert cal.is_open(local(2090, 11, 21, 10))  # a Tuesday
     assert not cal.is_open(local(1995, 12, 25, 10))  # Christmas, a Monday
     assert cal.reading_ts(near) == before
-    assert cal.office_time(local(1995, 5, 1, 8, 30), local(1995, 5, 1, 18)) == timedelta(
-        hours=9.5
-    )
+    assert cal.office_time(local(1995, 5, 1, 8, 30), local(1995, 5, 1, 18)) == timedelta(hours=9.5)
     assert cal.add_office_time(local(2090, 11, 21, 17), timedelta(hours=2)) == local(
         2090, 11, 22, 9, 30
     )

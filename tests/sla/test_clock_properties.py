@@ -301,47 +301,51 @@ def targets(draw: st.DrawFn, week_minutes: int) -> dict[str, Any]:
 LABEL = {"nl": "x", "de": "x", "en": "x"}
 
 
-def policy_of(calendar: dict[str, Any], response: dict[str, Any], resolution: dict[str, Any],
-              pause: list[str]) -> Policy:
+def policy_of(
+    calendar: dict[str, Any], response: dict[str, Any], resolution: dict[str, Any], pause: list[str]
+) -> Policy:
     """A minimal valid policy with the one priority ``T``."""
-    doc = PolicyDocument.model_validate({
-        "id": "generated",
-        "name": "Generated",
-        "source": {"contract": "generated", "file": "generated.txt", "language": "en"},
-        "language": "en",
-        "incident_prefix": "GEN",
-        "calendar": calendar,
-        "roles": {"contact": {"label": LABEL, "may_file": True}},
-        "priorities": {
-            "T": {
-                "label": LABEL,
-                "description": LABEL,
-                "clause": "1",
-                "response": response,
-                "resolution": resolution,
-            }
-        },
-        "questionnaire": {
-            "start": "q",
-            "questions": {
-                "q": {
-                    "text": LABEL,
-                    "answers": [
-                        {"id": "a", "label": LABEL, "priority": "T"},
-                        {"id": "b", "label": LABEL, "priority": "T"},
-                    ],
+    doc = PolicyDocument.model_validate(
+        {
+            "id": "generated",
+            "name": "Generated",
+            "source": {"contract": "generated", "file": "generated.txt", "language": "en"},
+            "language": "en",
+            "incident_prefix": "GEN",
+            "calendar": calendar,
+            "roles": {"contact": {"label": LABEL, "may_file": True}},
+            "priorities": {
+                "T": {
+                    "label": LABEL,
+                    "description": LABEL,
+                    "clause": "1",
+                    "response": response,
+                    "resolution": resolution,
                 }
             },
-        },
-        "escalation": {"levels": [{"role": "lead", "label": LABEL}]},
-        "pause": {"clocks": pause},
-    })
+            "questionnaire": {
+                "start": "q",
+                "questions": {
+                    "q": {
+                        "text": LABEL,
+                        "answers": [
+                            {"id": "a", "label": LABEL, "priority": "T"},
+                            {"id": "b", "label": LABEL, "priority": "T"},
+                        ],
+                    }
+                },
+            },
+            "escalation": {"levels": [{"role": "lead", "label": LABEL}]},
+            "pause": {"clocks": pause},
+        }
+    )
     return Policy(doc)
 
 
 def week_minutes(raw: dict[str, Any]) -> int:
-    return sum(_minutes(r[6:]) - _minutes(r[:5]) for ranges in raw["office_hours"].values()
-               for r in ranges)
+    return sum(
+        _minutes(r[6:]) - _minutes(r[:5]) for ranges in raw["office_hours"].values() for r in ranges
+    )
 
 
 @dataclass
@@ -363,9 +367,11 @@ def cases(draw: st.DrawFn) -> Case:
     reported = draw(moments(day, raw))
     root = None
     if draw(st.booleans()):
-        root = reported + draw(st.sampled_from([0, 1, 59, 60, 3600, 86400])) + draw(
-            st.integers(0, 3 * 24 * 60)
-        ) * MINUTE
+        root = (
+            reported
+            + draw(st.sampled_from([0, 1, 59, 60, 3600, 86400]))
+            + draw(st.integers(0, 3 * 24 * 60)) * MINUTE
+        )
     week = week_minutes(raw)
     return Case(
         raw,
@@ -492,9 +498,12 @@ def test_elapsed_time_at_the_deadline_is_the_target(case: Case) -> None:
     policy = policy_of(case.raw, case.response, case.resolution, case.pause_clocks)
     clock = SlaClock(policy)
     reported = aware(case.reported, case.zone)
-    result = clock.deadlines("T", reported_at=reported, root_cause_at=None if case.root is None
-                             else aware(case.root, "utc"),
-                             paused=[(aware(b, "utc"), aware(e, "utc")) for b, e in case.pauses])
+    result = clock.deadlines(
+        "T",
+        reported_at=reported,
+        root_cause_at=None if case.root is None else aware(case.root, "utc"),
+        paused=[(aware(b, "utc"), aware(e, "utc")) for b, e in case.pauses],
+    )
     pauses = merge_pauses([(aware(b, "utc"), aware(e, "utc")) for b, e in case.pauses])
     for deadline in (result.response, result.resolution):
         if deadline.due is None or deadline.started_at is None:
