@@ -8,8 +8,9 @@ from bot.cli_common import cli_translator
 from bot.cli_demo import demo
 from bot.cli_directory import app as directory_app
 from bot.cli_directory import db_app
+from bot.cli_maintenance import maintenance_app, outage_app
 from bot.cli_outbox import app as outbox_app
-from bot.cli_reports import export_app, maintenance_app, outage_app, report_app
+from bot.cli_reports import export_app, report_app
 from bot.cli_run import run
 from bot.cli_sla import app as sla_app
 from bot.cli_timers import app as timers_app

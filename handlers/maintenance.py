@@ -29,7 +29,7 @@ from sla.maintenance import (
 )
 from sla.models import Customer
 from sla.report_period import parse_moment
-from sla.report_text import maintenance_text, warning_text
+from sla.report_text_availability import maintenance_text, warning_text
 from sla.service import policy_of
 
 USAGE_LINES = (

@@ -28,7 +28,8 @@ from sla.outages import correct_outage, correction_of, outage_of
 from sla.report_chart import chart_png
 from sla.report_formats import availability_csv, compliance_csv
 from sla.report_period import Period, default_period, parse_moment, parse_period
-from sla.report_text import outage_text, summary
+from sla.report_text import summary
+from sla.report_text_availability import outage_text
 from sla.reports import PeriodInFuture, compliance_report
 from sla.reports_availability import availability_report
 from sla.service import Actor, ServiceError, find_incident, policy_of

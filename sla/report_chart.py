@@ -10,7 +10,8 @@ import io
 
 from sla.i18n import Translator
 from sla.policy import Policy
-from sla.report_text import month_name, period_name, window_name
+from sla.report_text_availability import window_name
+from sla.report_words import month_name, period_name
 from sla.reports import ComplianceReport
 from sla.reports_availability import AvailabilityReport
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from sla.models import MaintenanceWindow
 from sla.outages import Outage
-from sla.reports import Assessment, ComplianceReport, IncidentResult, Share, TargetResult
+from sla.report_incidents import IncidentResult, TargetResult
+from sla.reports import Assessment, ComplianceReport, Share
 from sla.reports_availability import AvailabilityReport, MonthFigure, Right
 
 

@@ -48,8 +48,9 @@ from sla.models import Customer, MaintenanceWindow
 from sla.outages import Outage, outages
 from sla.policy import Policy
 from sla.policy_schema import Availability, Consequence
+from sla.report_incidents import evaluate_between, missed_targets
 from sla.report_period import Month, Period
-from sla.reports import clip, evaluate_between, missed_targets
+from sla.reports import clip
 from sla.service import policy_of
 from sla.spans import Span, clipped, merged, minus, overlap, total, weekly_spans
 

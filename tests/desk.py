@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from sla import service
+from sla.db import make_engine, session_scope, upgrade
 from sla.models import Contact, Customer, Incident
 from sla.policy import Policy
 from sla.service import Actor
@@ -135,3 +136,18 @@ class Desk:
         if end is not None:
             self.resolve(incident, end)
         return incident
+
+
+def october_database(url: str) -> None:
+    """A migrated database at ``url`` with the demo directory and two Plek incidents in October
+    2026: PLEK-1, a P1 down 9 hours (Tue 6 Oct 08:00-17:00), and PLEK-2, a P2 resolved in time."""
+    from tests.conftest import load_demo_directory
+
+    engine = make_engine(url)
+    upgrade(engine)
+    load_demo_directory(engine)
+    with session_scope(engine) as session:
+        desk = Desk(session)
+        desk.outage("acme", "P1", at(2026, 10, 6, 8), at(2026, 10, 6, 17))
+        desk.resolve(desk.open("acme", "P2", at(2026, 10, 7, 10)), at(2026, 10, 8, 10))
+    engine.dispose()

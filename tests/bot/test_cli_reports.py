@@ -1,4 +1,4 @@
-"""``slabot report``, ``export``, ``maintenance`` and ``outage`` through the command line."""
+"""``slabot report`` and ``slabot export`` through the command line."""
 
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from sla.db import make_engine, session_scope, upgrade
-from tests.conftest import load_demo_directory
-from tests.desk import Desk, at
+from tests.desk import october_database
 
 runner = CliRunner()
 NOW = ["--now", "2026-11-24T10:00"]
@@ -28,14 +26,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'reports.sqlite3'}"
     monkeypatch.setenv("SLABOT_DATABASE_URL", url)
     monkeypatch.setenv("SLABOT_LANG", "en")
-    engine = make_engine(url)
-    upgrade(engine)
-    load_demo_directory(engine)
-    with session_scope(engine) as session:
-        desk = Desk(session)
-        desk.outage("acme", "P1", at(2026, 10, 6, 8), at(2026, 10, 6, 17))
-        desk.resolve(desk.open("acme", "P2", at(2026, 10, 7, 10)), at(2026, 10, 8, 10))
-    engine.dispose()
+    october_database(url)
 
 
 def test_compliance_in_three_formats() -> None:
@@ -144,28 +135,6 @@ def test_a_range_and_the_default_period() -> None:
             "--now: 'soon' is not a time (ISO 8601, e.g. 2026-11-24T14:00)",
         ),
         (["export", "events", "--customer", "nobody"], "There is no customer nobody."),
-        (
-            [
-                "maintenance",
-                "add",
-                "--customer",
-                "acme",
-                "--start",
-                "2026-12-01T23:00",
-                "--end",
-                "2026-12-01T22:00",
-            ],
-            "The window ends before it starts.",
-        ),
-        (
-            ["maintenance", "cancel", "--customer", "acme", "7"],
-            "There is no maintenance window #7.",
-        ),
-        (["outage", "correct", "PLEK-99", "--reason", "x"], "There is no incident PLEK-99."),
-        (
-            ["outage", "correct", "PLEK-1", "--reason", "x", "--end", "2026-10-06T07:00"],
-            "The outage of PLEK-1 would end before it starts.",
-        ),
     ],
 )
 def test_mistakes_are_one_line_and_exit_2(args: list[str], message: str) -> None:
@@ -190,77 +159,6 @@ def test_exports_in_csv_and_json() -> None:
         runner.invoke(app, ["export", "events", "--customer", "acme", "--format", "json"]).output
     )
     assert [e["kind"] for e in events] == ["reported", "resolved", "reported", "resolved"]
-
-
-def test_maintenance_add_warns_then_list_and_cancel() -> None:
-    """A window 4 workdays ahead is recorded with a warning (Plek: 5); list repeats it."""
-    added = runner.invoke(
-        app,
-        [
-            "maintenance",
-            "add",
-            "--customer",
-            "acme",
-            "--start",
-            "2026-11-30T22:00",
-            "--end",
-            "2026-11-30T23:00",
-            "--note",
-            "database",
-            *NOW,
-        ],
-    )
-    assert added.exit_code == 0
-    assert "Recorded for Acme Media BV: #1 Mon 30 Nov 22:00 to Mon 30 Nov 23:00" in added.output
-    assert "Warning: Announced 4.8 workdays ahead; the contract asks 5 (2.4.1)" in added.output
-    listed = runner.invoke(app, ["maintenance", "list", "--customer", "acme"])
-    assert "#1 Mon 30 Nov 22:00" in listed.output and "Warning:" in listed.output
-    assert runner.invoke(app, ["maintenance", "cancel", "--customer", "acme", "1"]).exit_code == 0
-    empty = runner.invoke(app, ["maintenance", "list", "--customer", "acme"])
-    assert empty.output.strip() == "No maintenance windows recorded for Acme Media BV."
-    assert (
-        "cancelled"
-        in runner.invoke(app, ["maintenance", "list", "--customer", "acme", "--cancelled"]).output
-    )
-
-
-def test_outage_correction_changes_the_figures() -> None:
-    """Leaving PLEK-1's outage out makes October 100 %; the event names who did it."""
-    done = runner.invoke(
-        app,
-        [
-            "outage",
-            "correct",
-            "PLEK-1",
-            "--not-counted",
-            "--reason",
-            "force majeure",
-            "--by",
-            "lisa",
-        ],
-    )
-    assert done.exit_code == 0 and done.output.strip() == "The outage of PLEK-1 is corrected."
-    data = json.loads(
-        runner.invoke(
-            app,
-            [
-                "report",
-                "availability",
-                "--customer",
-                "acme",
-                "--period",
-                "2026-10",
-                "--format",
-                "json",
-                *NOW,
-            ],
-        ).output
-    )
-    assert data["months"][0]["windows"][0]["percent"] == 100.0 and data["rights"] == []
-    events = json.loads(
-        runner.invoke(app, ["export", "events", "--customer", "acme", "--format", "json"]).output
-    )
-    assert (events[-1]["kind"], events[-1]["actor_name"]) == ("outage_corrected", "lisa")
 
 
 def test_the_demo_console_names_the_attachments(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Reports in words: tables, rights and warnings in Dutch, German and English."""
+"""Compliance in words and the chat summary, in Dutch, German and English."""
 
 from __future__ import annotations
 
@@ -7,17 +7,10 @@ from sqlalchemy.engine import Engine
 
 from sla.db import session_scope
 from sla.i18n import translator
-from sla.maintenance import check_notice
-from sla.models import Customer, MaintenanceWindow
+from sla.models import Customer
 from sla.policy import builtin_policy
 from sla.report_period import parse_period
-from sla.report_text import (
-    availability_table,
-    compliance_table,
-    right_text,
-    summary,
-    warning_text,
-)
+from sla.report_text import compliance_table, summary
 from sla.reports import compliance_report
 from sla.reports_availability import availability_report
 from tests.conftest import load_demo_directory
@@ -61,18 +54,6 @@ def test_compliance_table_speaks_the_language(
         assert word in text
 
 
-def test_availability_table_shows_months_rights_and_outages(sqlite_engine: Engine) -> None:
-    """Each month with its figure and mark, the credits, the termination right and why."""
-    _compliance, availability = _plek(sqlite_engine)
-    text = availability_table(translator("en"), PLEK, availability)  # type: ignore[arg-type]
-    assert "Oct 2026" in text and "98.389 % ✗" in text  # 1 - 12/744
-    assert "Right to terminate from Sep 2026 (6.3): 4 months in a row below 98.9 %" in text
-    assert "Oct 2026: 1 % of the monthly fee back (6.3)" in text
-    assert "PLEK-4 · Thu 15 Oct 08:00 to Thu 15 Oct 20:00 (12 hours)" in text
-    dutch = availability_table(translator("nl"), PLEK, availability)  # type: ignore[arg-type]
-    assert "Recht op opzegging vanaf sep 2026" in dutch and "98,389 %" in dutch
-
-
 def test_the_chat_summary_is_short(sqlite_engine: Engine) -> None:
     """More than three months are summed up per window, not listed month by month."""
     compliance, availability = _plek(sqlite_engine)
@@ -80,42 +61,3 @@ def test_the_chat_summary_is_short(sqlite_engine: Engine) -> None:
     assert "around the clock: 4 of 4 months below 99.9 %" in text
     assert "P1 · Priority 1: 4 incidents" in text
     assert len(text.splitlines()) < 15
-
-
-def test_right_text_names_the_pair_a_single_incident_spans(sqlite_engine: Engine) -> None:
-    """Plek 6.3's exception is spelled out with the incident that spans both months."""
-    load_demo_directory(sqlite_engine)
-    with session_scope(sqlite_engine) as session:
-        desk = Desk(session)
-        for month in (7, 10):
-            desk.outage("acme", "P1", at(2026, month, 15, 8), at(2026, month, 15, 20))
-        desk.outage("acme", "P1", at(2026, 8, 31, 2), at(2026, 9, 1, 22))
-    with session_scope(sqlite_engine) as session:
-        acme = session.get(Customer, "acme")
-        assert acme is not None
-        report = availability_report(
-            session, acme, parse_period("2026-07..2026-10"), at(2026, 11, 2, 10)
-        )
-    (right,) = [r for r in report.rights if r.kind == "termination"]
-    text = right_text(translator("en"), right, report.period, "Europe/Amsterdam")
-    assert "Aug 2026 and Sep 2026 count as one month: PLEK-3 spans both" in text
-
-
-def test_warnings_read_as_sentences() -> None:
-    """The notice warning says what was given, what is asked and by when."""
-    window = MaintenanceWindow(
-        customer_id="acme",
-        starts_at=at(2026, 11, 30, 22),
-        ends_at=at(2026, 11, 30, 23),
-        announced_at=at(2026, 11, 24, 10),
-        recorded_by="Sam",
-        recorded_at=at(2026, 11, 24, 10),
-    )
-    (warning,) = check_notice(PLEK, window)
-    assert warning_text(translator("en"), warning, "Europe/Amsterdam") == (
-        "Announced 4.8 workdays ahead; the contract asks 5 (2.4.1): it should have been "
-        "announced by Tue 24 Nov 08:30."
-    )
-    assert "uiterlijk di 24 nov 08:30" in warning_text(
-        translator("nl"), warning, "Europe/Amsterdam"
-    )
