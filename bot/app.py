@@ -46,11 +46,16 @@ class BotApp:
     def add_transport(self, transport: Transport) -> None:
         self.transports[transport.platform] = transport
 
-    async def handle(self, event: Inbound, *, dedupe: str | None = None) -> list[Reply]:
-        """Handle one inbound event off the loop (database work); inline replies come back."""
+    async def handle(
+        self, event: Inbound, *, dedupe: str | None = None, keep_origin: bool = False
+    ) -> list[Reply]:
+        """Handle one inbound event off the loop (database work); inline replies come back
+        (with ``keep_origin``, every reply to the origin: see :meth:`Inbox.process`)."""
         started = time.perf_counter()
         try:
-            return await asyncio.to_thread(self.inbox.process, event, dedupe=dedupe)
+            return await asyncio.to_thread(
+                self.inbox.process, event, dedupe=dedupe, keep_origin=keep_origin
+            )
         finally:
             HANDLER_LATENCY.labels(event.user.platform).observe(time.perf_counter() - started)
 

@@ -3,7 +3,9 @@
 Replies addressed to a chat (the origin chat included) are written to the outbox in the same
 transaction as the change, so nothing is lost between deciding and sending. Only answers meant
 for the person who acted, right now (a button alert, an ephemeral refusal), come back to the
-adapter to show inline. A redelivered event (same platform key) is handled once.
+adapter to show inline. An adapter that shows the answers to the origin itself (a Slack modal)
+asks for all of them back with ``keep_origin``. A redelivered event (same platform key) is handled
+once.
 """
 
 from __future__ import annotations
@@ -48,21 +50,32 @@ class Inbox:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.on_queued = on_queued
 
-    def process(self, event: Inbound, *, dedupe: str | None = None) -> list[Reply]:
-        """Handle ``event``; returns the replies to show inline to the person who acted."""
+    def process(
+        self, event: Inbound, *, dedupe: str | None = None, keep_origin: bool = False
+    ) -> list[Reply]:
+        """Handle ``event``; returns the replies to show the person who acted.
+
+        By default those are the replies without a chat that are alerts or ephemeral; the other
+        replies without a chat are queued for the event's chat. With ``keep_origin``
+        every reply without a chat comes back instead (the adapter shows them itself). Replies
+        that name their chat are queued in the handling's transaction either way. A redelivery
+        of ``dedupe`` returns nothing and changes nothing.
+        """
         now = self.clock()
         platform = event.user.platform
         try:
             with session_scope(self.engine) as session:
                 if dedupe is not None and not first_time(session, platform, dedupe, now):
                     return []
-                replies = dispatch(session, event, now)
-                inline = [r for r in replies if r.chat is None and (r.alert or r.ephemeral)]
-                queued = [
-                    r if r.chat is not None else replace(r, chat=event.chat)
-                    for r in replies
-                    if r not in inline
-                ]
+                inline: list[Reply] = []
+                queued: list[Reply] = []
+                for reply in dispatch(session, event, now):
+                    if reply.chat is not None:
+                        queued.append(reply)
+                    elif keep_origin or reply.alert or reply.ephemeral:
+                        inline.append(reply)
+                    else:
+                        queued.append(replace(reply, chat=event.chat))
                 enqueue(session, queued, now)
         except Exception:
             log.exception("handling a %s event failed", type(event).__name__)

@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import logging
 import re
-import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from typing import Any, Literal
@@ -39,8 +38,6 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import BotApp
-from bot.inbox import first_time
-from bot.metrics import HANDLER_LATENCY
 from bot.outbox import enqueue
 from bot.slack.mrkdwn import readable, strip_mention
 from bot.slack.render import (
@@ -59,7 +56,6 @@ from bot.slack.render import (
 )
 from bot.slack.transport import PLATFORM, SlackTransport, ephemeral_chat
 from bot.slack.users import Users
-from handlers.router import dispatch
 from handlers.types import (
     Action,
     ButtonPress,
@@ -348,61 +344,53 @@ class SlackAdapter:
             # hash_conflict: a newer answer updated the modal already.
             log.info("views.update of %s failed: %s", view_id, error.response.get("error"))
 
-    def _queue(self, replies: Sequence[Reply], chat: ChatRef) -> None:
-        """Send replies later, through the outbox (their own transaction)."""
+    def _queue(self, replies: Sequence[Reply], chat: ChatRef | None) -> None:
+        """Send replies later (to ``chat``, else to their own), through the outbox, in their own
+        transaction."""
+        if chat is not None:
+            replies = [replace(r, chat=chat) for r in replies]
         with session_scope(self.app.engine) as session:
-            enqueue(session, [replace(r, chat=chat) for r in replies], self.app.clock())
+            enqueue(session, replies, self.app.clock())
 
     # -- handling --------------------------------------------------------------------------------
 
     async def _run(
         self, event: Inbound, *, dedupe: str | None, surface: Surface, channel: str
-    ) -> list[Reply] | None:
-        """Handle one event; the replies the caller shows (None: handled before)."""
-        started = time.perf_counter()
+    ) -> list[Reply]:
+        """Handle one event (once per ``dedupe``); the replies the caller shows in a modal.
+
+        The inbox queues everything addressed to a chat with the change. What the handlers say
+        to the actor comes back (``keep_origin``) and goes where ``surface`` says: into the
+        modal, into a message only the actor sees, or into the direct-message chat.
+        """
+        user = event.user
         try:
-            result = await asyncio.to_thread(self._process, event, dedupe, surface, channel)
+            origin = await self.app.handle(
+                event,
+                dedupe=dedupe[:128] if dedupe is not None else None,
+                keep_origin=surface != "dm",
+            )
         finally:
-            HANDLER_LATENCY.labels(PLATFORM).observe(time.perf_counter() - started)
             self.completed += 1
+        later: list[Reply] = []
+        if surface == "dm":
+            # The inbox queued the conversation's replies; what came back are alerts.
+            later, origin = [replace(r, chat=event.chat) for r in origin], []
+        elif surface == "ephemeral" or (surface == "open" and not asks(origin)):
+            mine = ChatRef(PLATFORM, ephemeral_chat(channel, user.id), private=True)
+            later, origin = [replace(r, chat=mine) for r in origin], []
+        elif surface == "modal":
+            # The modal goes away; the reporter keeps the confirmation with the ref.
+            direct = ChatRef(PLATFORM, user.id, private=True)
+            later = [replace(r, chat=direct) for r in origin if "filed" in r.tags]
+        if later:
+            try:
+                await asyncio.to_thread(self._queue, later, None)
+            except Exception:  # the change is made; only these words are lost
+                log.exception("queueing the answer to a Slack %s failed", type(event).__name__)
         self.app.delivery.poke()
         self.app.timers.poke()
-        return result
-
-    def _process(
-        self, event: Inbound, dedupe: str | None, surface: Surface, channel: str
-    ) -> list[Reply] | None:
-        """Like :meth:`bot.inbox.Inbox.process`, but the replies to the actor come back here
-        when they belong in a modal instead of being posted to the chat."""
-        now = self.app.clock()
-        user = event.user
-        mine = ChatRef(PLATFORM, ephemeral_chat(channel, user.id), private=True)
-        try:
-            with session_scope(self.app.engine) as session:
-                if dedupe is not None and not first_time(session, PLATFORM, dedupe[:128], now):
-                    return None
-                replies = dispatch(session, event, now)
-                origin = [r for r in replies if r.chat is None]
-                queued = [r for r in replies if r.chat is not None]
-                if surface == "dm":
-                    queued += [replace(r, chat=event.chat) for r in origin]
-                    origin = []
-                elif surface == "ephemeral" or (surface == "open" and not asks(origin)):
-                    queued += [replace(r, chat=mine) for r in origin]
-                    origin = []
-                elif surface == "modal":
-                    # The modal goes away; the reporter keeps the confirmation with the ref.
-                    direct = ChatRef(PLATFORM, user.id, private=True)
-                    queued += [replace(r, chat=direct) for r in origin if "filed" in r.tags]
-                enqueue(session, queued, now)
-                return origin
-        except Exception:
-            log.exception("handling a Slack %s failed", type(event).__name__)
-            if surface == "modal":
-                return [sorry(user.locale)]
-            with contextlib.suppress(Exception):
-                self._queue([sorry(user.locale)], event.chat if surface == "dm" else mine)
-            return []
+        return origin
 
 
 _NO_CHAT = ChatRef(PLATFORM, "")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.inbox import Inbox
-from handlers.types import Action, ButtonPress, ChatRef, Command, UserRef
+from handlers.types import Action, ButtonPress, ChatRef, Command, Text, UserRef
 from sla.models import Incident, OutboxMessage
 from tests.conftest import load_demo_directory
 
@@ -69,3 +70,64 @@ def test_a_failing_handler_rolls_back_and_can_be_retried(
     assert len(_outbox(sqlite_engine)) == 2  # intro and the first question
     with Session(sqlite_engine) as session:
         assert session.exec(select(Incident)).all() == []
+
+
+def test_keep_origin_hands_back_the_replies_to_the_actor(sqlite_engine: Engine) -> None:
+    """With keep_origin the replies to the origin come back unqueued; only the others are
+    queued (a modal shows the first question instead of a chat message)."""
+    load_demo_directory(sqlite_engine)
+    pokes: list[int] = []
+    inbox = Inbox(sqlite_engine, clock=lambda: T0, on_queued=lambda: pokes.append(1))
+    event = Command("incident", "", UserRef("console", "anna"), ChatRef("console", "anna"))
+    origin = inbox.process(event, dedupe="u-1", keep_origin=True)
+    assert len(origin) == 2 and all(r.chat is None for r in origin)  # intro, first question
+    assert origin[-1].prompt is not None
+    assert _outbox(sqlite_engine) == []
+    assert pokes == []  # nothing queued, nothing to deliver
+
+
+def test_keep_origin_queues_the_replies_for_other_chats_with_the_change(
+    sqlite_engine: Engine,
+) -> None:
+    """Filing with keep_origin: the confirmation comes back, the support card is queued in the
+    same transaction as the incident, and a redelivery changes nothing."""
+    load_demo_directory(sqlite_engine)
+    inbox = Inbox(sqlite_engine, clock=lambda: T0)
+    anna = UserRef("console", "anna")
+    chat = ChatRef("console", "anna")
+    inbox.process(Command("incident", "", anna, chat), keep_origin=True)
+    for answer in ("incident", "down"):
+        inbox.process(ButtonPress(Action.ANSWER, answer, anna, chat), keep_origin=True)
+    inbox.process(Text("Niemand kan inloggen", anna, chat), keep_origin=True)
+    confirm = ButtonPress(Action.CONFIRM, "ok", anna, chat)
+    origin = inbox.process(confirm, dedupe="submit-1", keep_origin=True)
+    assert origin and all(r.chat is None for r in origin)
+    assert any("PLEK-1" in r.text for r in origin)
+    queued = _outbox(sqlite_engine)
+    assert queued and "anna" not in [chat_id for chat_id, _ in queued]
+    assert any("PLEK-1" in text for _, text in queued)  # the card for support
+    assert inbox.process(confirm, dedupe="submit-1", keep_origin=True) == []
+    assert _outbox(sqlite_engine) == queued
+    with Session(sqlite_engine) as session:
+        assert len(session.exec(select(Incident)).all()) == 1
+
+
+def test_keep_origin_also_hands_back_a_failure(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A handler that crashes under keep_origin answers with the apology in the person's
+    language, queues nothing and keeps no dedupe mark."""
+    import bot.inbox
+
+    def boom(*args: object) -> list[object]:
+        raise RuntimeError("disk on fire")
+
+    load_demo_directory(sqlite_engine)
+    inbox = Inbox(sqlite_engine, clock=lambda: T0)
+    event = Command("status", "", UserRef("console", "anna", locale="de"), ChatRef("console", "a"))
+    monkeypatch.setattr(bot.inbox, "dispatch", boom)
+    [sorry] = inbox.process(event, dedupe="u-2", keep_origin=True)
+    assert sorry.alert and sorry.lang == "de" and sorry.chat is None
+    assert _outbox(sqlite_engine) == []
+    monkeypatch.undo()
+    assert inbox.process(event, dedupe="u-2", keep_origin=True) != []

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+import bot.inbox
 from bot.slack import adapter
 from bot.timers import fire_all_due
 from sla.i18n import translator
@@ -380,7 +381,7 @@ async def test_a_failing_handler_answers_the_modal_with_an_apology(
     def broken(*args: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(adapter, "dispatch", broken)
+    monkeypatch.setattr(bot.inbox, "dispatch", broken)
     answer = await workspace.submit("UANNA", view["id"], "Te traag")
     sorry = translator("nl")._(
         "Sorry, something went wrong and nothing was changed. Please try again."
