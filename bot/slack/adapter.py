@@ -5,6 +5,8 @@ Entry points and where they lead::
     /incident (slash command) ─┐
     "Report as incident"       ├─▶ Command("incident", text) ─▶ modal: question ─▶ … ─▶ filed
       (message shortcut)       ┘        │ not registered: ephemeral refusal in their locale
+    /slabot name args ─────────▶ Command(name, args): /status, /escalate, /help, /cancel and
+      (Slack keeps /status)          staff's /ack … ; the answer only for the actor, or a modal
     @slabot text (app mention) ──▶ the first question as an ephemeral message; its first
                                    press opens the modal (an event carries no trigger_id)
     card button ───────────────▶ ButtonPress ─▶ done (card edited by the outbox), or a modal
@@ -46,6 +48,8 @@ from bot.slack.render import (
     ANSWER_ELEMENT,
     CONFIRM_STEP,
     FORM_ACTION,
+    INCIDENT_COMMAND,
+    SLABOT_COMMAND,
     VIEW_CALLBACK,
     ViewMeta,
     asks,
@@ -70,7 +74,7 @@ from sla.db import session_scope
 from sla.i18n import translator
 
 log = logging.getLogger(__name__)
-COMMAND = "/incident"
+COMMAND = INCIDENT_COMMAND
 SHORTCUT = "slabot_report"
 ACK_BUDGET = 2.0  # seconds of handling before a view submission is acknowledged with a wait view
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -81,6 +85,7 @@ DEFAULT_API_URL = "https://slack.com/api/"
 #   dm         the replies are messages in the direct-message chat the event came from.
 Surface = Literal["modal", "open", "ephemeral", "dm"]
 INTAKE_ACTIONS = (Action.ANSWER, Action.CONFIRM, Action.CANCEL)
+_REF = re.compile(r"[A-Z][A-Z0-9]*-\d+")  # an incident's ref, PLEK-42
 
 
 def base_url_of(url: str | None) -> str:
@@ -140,6 +145,7 @@ class SlackAdapter:
         """Attach the listeners to the bolt app (one place that says what Slack can send)."""
         bolt = self.bolt
         bolt.command(COMMAND)(self.on_command)
+        bolt.command(SLABOT_COMMAND)(self.on_slabot)
         bolt.shortcut(SHORTCUT)(self.on_shortcut)
         bolt.event("app_mention")(self.on_mention)
         bolt.event("message")(self.on_message)
@@ -173,6 +179,17 @@ class SlackAdapter:
             channel = body["channel_id"]
             text = readable(body.get("text") or "")
             event = Command("incident", text, user, chat_ref(channel))
+            await self._start(event, body["trigger_id"], channel)
+
+    async def on_slabot(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """``/slabot status``, ``/slabot escalate PLEK-42 why``, ``/slabot ack PLEK-42`` …: the
+        router's commands; the answer only the person sees, or a modal when it asks back."""
+        async with self._busy():
+            await ack()
+            user = await self.users.ref(body["user_id"], body.get("user_name", ""))
+            channel = body["channel_id"]
+            name, args = split_command(readable(body.get("text") or ""))
+            event = Command(name, args, user, chat_ref(channel))
             await self._start(event, body["trigger_id"], channel)
 
     async def on_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -407,6 +424,17 @@ def sorry(locale: str | None) -> Reply:
     )
 
 
+def split_command(text: str) -> tuple[str, str]:
+    """``/slabot``'s text as a command name and its arguments; nothing at all is ``help``.
+
+    ``escalate PLEK-42 too slow`` → ``("escalate", "PLEK-42 too slow")``; a slash typed out of
+    habit (``/slabot /status``) is forgiven.
+    """
+    name, _, args = text.strip().partition(" ")
+    name = name.lstrip("/").lower()
+    return (name or "help"), args.strip()
+
+
 def _event_key(body: dict[str, Any]) -> str | None:
     event_id = body.get("event_id")
     return f"event:{event_id}" if event_id else None
@@ -424,10 +452,24 @@ def _is_intake_step(step: str) -> bool:
 def _title(event: Command | ButtonPress, origin: Sequence[Reply]) -> str:
     """The modal's title: reporting, or the incident a staff action is about."""
     t = translator(origin[-1].lang if origin else None)
-    if isinstance(event, Command) or event.action in INTAKE_ACTIONS:
+    if isinstance(event, Command):
+        if event.name == "incident":
+            return t._("Report incident")
+        ref = event.args.partition(" ")[0].upper()  # /slabot resolve PLEK-42
+        ref = ref if _REF.fullmatch(ref) else ""
+    elif event.action in INTAKE_ACTIONS:
         return t._("Report incident")
-    ref = event.value.partition(" ")[0]
+    else:
+        ref = event.value.partition(" ")[0]
     return t._("Incident {ref}", ref=ref) if ref else "slabot"
 
 
-__all__ = ["COMMAND", "SHORTCUT", "SlackAdapter", "base_url_of", "chat_ref"]
+__all__ = [
+    "COMMAND",
+    "SHORTCUT",
+    "SLABOT_COMMAND",
+    "SlackAdapter",
+    "base_url_of",
+    "chat_ref",
+    "split_command",
+]

@@ -6,21 +6,30 @@ modal on as soon as one is picked, free text as an input with a submit button, t
 with the report's facts and a "File incident" submit button. Everything a person typed is escaped
 (:mod:`bot.slack.mrkdwn`), and every text is cut to Slack's limits so a long report cannot make
 Slack reject the message.
+
+Slack answers ``/status``, ``/help`` and other slash commands itself, so people type the bot's
+commands after ``/slabot``: a command the handlers mention in their texts (``Type /status to
+follow it``) is drawn as ``/slabot status`` (:func:`slack_commands`); ``/incident`` is a slash
+command of its own and stays.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.slack.mrkdwn import escape
+from handlers.router import COMMANDS
 from handlers.types import Action, Button, Prompt, Reply
 from sla.i18n import translator
 
 Block = dict[str, Any]
 
+INCIDENT_COMMAND = "/incident"
+SLABOT_COMMAND = "/slabot"  # every other command: /slabot status, /slabot ack PLEK-42 …
 ACTION_PREFIX = "slabot|"
 FORM_ACTION = "slabot_form"  # "Answer" on a free-text question sent as a message
 CHOICE_ACTION = f"{ACTION_PREFIX}{Action.ANSWER.value}|choice"
@@ -44,6 +53,43 @@ VIEW_TITLE = 24
 INPUT_LABEL = 2000
 INPUT_MAX_LENGTH = 3000
 MESSAGE_TEXT = 4000  # the notification text; Slack truncates longer ones anyway
+
+
+# "/status" where a command is mentioned: at the start of a word, not inside a path or URL.
+_COMMAND_MENTION = re.compile(r"(?<![\w/.:~-])/([A-Za-z]+)(?![\w/-])")
+
+
+def slack_commands(text: str) -> str:
+    """``text`` with the router's commands as Slack users type them: ``/slabot status``.
+
+    Only commands the router knows are rewritten (``/cancel`` included); ``/incident`` stays,
+    and so do other slashes (``https://example.com/status``, ``/tmp``).
+    """
+
+    def rewrite(match: re.Match[str]) -> str:
+        name = match.group(1).lower()
+        if f"/{name}" == INCIDENT_COMMAND or (name != "cancel" and name not in COMMANDS):
+            return match.group(0)
+        return f"{SLABOT_COMMAND} {match.group(1)}"
+
+    return _COMMAND_MENTION.sub(rewrite, text)
+
+
+def for_slack(reply: Reply) -> Reply:
+    """The reply with the commands in its text and question written for Slack (facts, which hold
+    what people typed, stay as they are)."""
+    prompt = reply.prompt
+    if prompt is not None:
+        hint = slack_commands(prompt.hint) if prompt.hint else prompt.hint
+        prompt = replace(prompt, text=slack_commands(prompt.text), hint=hint)
+    return replace(reply, text=slack_commands(reply.text), prompt=prompt)
+
+
+def plain_text(reply: Reply) -> str:
+    """What a reply says as plain text: its title, text and facts, one per line."""
+    lines = [reply.title] if reply.title and reply.title != reply.text else []
+    lines += [reply.text] + [f"{label}: {value}" for label, value in reply.facts]
+    return "\n".join(line for line in lines if line)
 
 
 def cut(text: str, limit: int) -> str:
@@ -174,6 +220,7 @@ def prompt_from_value(value: str) -> tuple[Prompt, str]:
 
 def message(reply: Reply) -> tuple[str, list[Block]]:
     """A reply as a message: the notification text (escaped) and its blocks."""
+    reply = for_slack(reply)
     blocks: list[Block] = []
     if reply.title:
         blocks.append({"type": "header", "text": plain(reply.title, HEADER_TEXT)})
@@ -298,6 +345,7 @@ def modal(replies: Sequence[Reply], *, channel: str, title: str) -> dict[str, An
     Without a question (the report was filed, a refusal, an error) the modal only shows the
     texts, with a "Close" button.
     """
+    replies = [for_slack(r) for r in replies]
     lang = replies[-1].lang if replies else "en"
     t = translator(lang)
     asking = next((r for r in reversed(replies) if r.prompt is not None), None)

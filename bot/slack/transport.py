@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from bot.outbox import DeliveryError
 from bot.slack.mrkdwn import escape
-from bot.slack.render import MESSAGE_TEXT, cut, message
+from bot.slack.render import MESSAGE_TEXT, cut, for_slack, message, plain_text
 from handlers.types import ChatRef, Reply
 from sla.db import session_scope
 from sla.models import UnreachableChat
@@ -97,10 +97,11 @@ class SlackTransport:
     async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
         text, blocks = message(reply)
         try:
+            if reply.attachments:
+                # Files cannot be shown to one person in a channel: theirs go to the DM.
+                return await self._with_files(chat.id.rpartition(EPHEMERAL_SEPARATOR)[2], reply)
             if EPHEMERAL_SEPARATOR in chat.id:
                 return await self._ephemeral(chat.id, text, blocks)
-            if reply.attachments:
-                return await self._with_files(chat.id, reply)
             if edit_id is not None:
                 edited = await self._edit(edit_id, text, blocks)
                 if edited is not None:
@@ -151,9 +152,7 @@ class SlackTransport:
         if chat_id.startswith(("U", "W")):  # a direct message: files need the conversation id
             opened = await self.client.conversations_open(users=chat_id)
             channel = str(opened["channel"]["id"])
-        lines = [reply.title] if reply.title and reply.title != reply.text else []
-        lines += [reply.text] + [f"{label}: {value}" for label, value in reply.facts]
-        comment = escape(cut("\n".join(line for line in lines if line), MESSAGE_TEXT))
+        comment = escape(cut(plain_text(for_slack(reply)), MESSAGE_TEXT))
         uploads = [
             {"content": a.data, "filename": a.name, "title": a.name} for a in reply.attachments
         ]

@@ -186,8 +186,10 @@ class Workspace:
     def trigger(self) -> str:
         return f"trigger-{next(self._ids)}"
 
-    async def command(self, user: str, channel: str, text: str = "") -> int:
-        """``/incident text`` typed by ``user`` in ``channel``."""
+    async def command(
+        self, user: str, channel: str, text: str = "", *, command: str = "/incident"
+    ) -> int:
+        """``/incident text`` (or another ``command``) typed by ``user`` in ``channel``."""
         body = urlencode(
             {
                 "token": "legacy",
@@ -195,7 +197,7 @@ class Workspace:
                 "channel_id": channel,
                 "user_id": user,
                 "user_name": user.lower(),
-                "command": "/incident",
+                "command": command,
                 "text": text,
                 "response_url": self.fake.response_url(),
                 "trigger_id": self.trigger(),

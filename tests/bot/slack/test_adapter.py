@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -410,3 +411,83 @@ async def test_a_typed_answer_asked_in_a_message_opens_a_modal_from_its_answer_b
     await workspace.deliver()
     [forwarded] = workspace.fake.sent_to("UANNA")
     assert "Hoe reset ik mijn wachtwoord?" in forwarded["text"]
+
+
+def test_slabot_text_is_a_command_name_and_its_arguments() -> None:
+    """/slabot's text: the first word names the command; nothing at all asks for help."""
+    assert adapter.split_command("escalate PLEK-42  te traag ") == ("escalate", "PLEK-42  te traag")
+    assert adapter.split_command("/Status") == ("status", "")
+    assert adapter.split_command("   ") == ("help", "")
+
+
+async def test_slabot_status_and_help_are_shown_only_to_the_person(workspace: Workspace) -> None:
+    """/slabot status lists Acme's open incidents in a message only Anna sees; /slabot alone is
+    the help, naming the commands the way they are typed in Slack."""
+    await filed(workspace)
+    assert await workspace.command("UANNA", "CACME", "status", command="/slabot") == 200
+    await workspace.handled(6)
+    await workspace.deliver()
+    [status] = workspace.fake.ephemeral("CACME", "UANNA")
+    check_blocks(status["blocks"])
+    assert "PLEK-1" in status["text"]
+    await workspace.command("UANNA", "CACME", command="/slabot")
+    await workspace.handled(7)
+    await workspace.deliver()
+    shown = workspace.fake.ephemeral("CACME", "UANNA")[-1]["text"]
+    assert "/slabot status" in shown and "/slabot escalate PLEK-42" in shown
+    assert "/slabot cancel" in shown and "/incident" in shown
+    assert "/slabot incident" not in shown
+    assert not re.search(r"(^|\s)/(status|escalate|cancel)", shown, re.MULTILINE)
+    assert len(workspace.fake.opened) == 1  # only the report's modal: nothing asked back
+
+
+async def test_contact_escalates_with_slabot_and_the_level_is_pinged(workspace: Workspace) -> None:
+    """/slabot escalate PLEK-1 with a reason raises the level; Lisa gets the ping."""
+    await filed(workspace)
+    await workspace.command(
+        "UANNA", "CACME", "escalate PLEK-1 Het duurt te lang", command="/slabot"
+    )
+    await workspace.handled(6)
+    await workspace.deliver()
+    assert workspace.incident("PLEK-1").escalation_level == 1
+    [ping] = workspace.fake.sent_to("ULISA")
+    assert "PLEK-1" in ping["text"]
+    [done] = workspace.fake.ephemeral("CACME", "UANNA")
+    assert "PLEK-1" in done["text"]
+
+
+async def test_staff_work_an_incident_with_slabot_commands(workspace: Workspace) -> None:
+    """/slabot ack PLEK-1 acknowledges (the card is edited in place); /slabot resolve PLEK-1
+    without a note asks for it in a modal named after the incident."""
+    await filed(workspace)
+    await workspace.command("USUPPORT", "CSUPPORT", "ack plek-1", command="/slabot")
+    await workspace.handled(6)
+    await workspace.deliver()
+    assert workspace.incident("PLEK-1").status == "acknowledged"
+    [update] = workspace.fake.to("chat.update")
+    assert update["channel"] == "CSUPPORT"
+    await workspace.command("USUPPORT", "CSUPPORT", "resolve PLEK-1", command="/slabot")
+    view = await workspace.opened(2)
+    assert view["title"]["text"] == translator("en")._("Incident {ref}", ref="PLEK-1")
+    assert view["blocks"][-1]["type"] == "input"
+    assert await workspace.submit("USUPPORT", view["id"], "Certificaat vernieuwd") == {}
+    await workspace.handled(8)
+    incident = workspace.incident("PLEK-1")
+    assert incident.status == "resolved" and incident.resolution_note == "Certificaat vernieuwd"
+
+
+async def test_slabot_incident_opens_the_modal_and_slabot_cancel_drops_it(
+    workspace: Workspace,
+) -> None:
+    """/slabot incident works like /incident; /slabot cancel drops the half-answered report."""
+    await workspace.command("UANNA", "CACME", "incident De site ligt plat", command="/slabot")
+    view = await workspace.opened()
+    assert view["title"]["text"] == translator("nl")._("Report incident")
+    with Session(workspace.engine) as session:
+        assert len(session.exec(select(Draft)).all()) == 1
+    await workspace.command("UANNA", "CACME", "cancel", command="/slabot")
+    await workspace.handled(2)
+    await workspace.deliver()
+    with Session(workspace.engine) as session:
+        assert session.exec(select(Draft)).all() == []
+    assert workspace.fake.ephemeral("CACME", "UANNA")  # told that it stopped

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from bot.slack.adapter import COMMAND, SHORTCUT
+from bot.slack.adapter import COMMAND, SHORTCUT, SLABOT_COMMAND
 
 MANIFEST = Path(__file__).parents[3] / "slack-manifest.yml"
 
@@ -18,9 +18,12 @@ def manifest() -> dict[str, Any]:
 
 
 def test_manifest_declares_the_command_shortcut_and_events_the_bot_handles() -> None:
-    """/incident, the "Report as incident" message shortcut, mentions, DMs and interactivity."""
+    """/incident, /slabot, the "Report as incident" message shortcut, mentions, DMs and
+    interactivity."""
     data = manifest()
-    assert [c["command"] for c in data["features"]["slash_commands"]] == [COMMAND]
+    commands = data["features"]["slash_commands"]
+    assert [c["command"] for c in commands] == [COMMAND, SLABOT_COMMAND]
+    assert all(c["should_escape"] is False for c in commands)
     [shortcut] = data["features"]["shortcuts"]
     assert (shortcut["type"], shortcut["callback_id"]) == ("message", SHORTCUT)
     settings = data["settings"]
@@ -50,4 +53,6 @@ def test_display_texts_fit_slack_limits() -> None:
     assert len(data["display_information"]["name"]) <= 35
     assert len(data["display_information"]["description"]) <= 140
     assert len(data["features"]["shortcuts"][0]["name"]) <= 24
-    assert len(data["features"]["slash_commands"][0]["description"]) <= 2000
+    for command in data["features"]["slash_commands"]:
+        assert len(command["command"]) <= 32 and len(command["description"]) <= 2000
+        assert len(command.get("usage_hint", "")) <= 1000

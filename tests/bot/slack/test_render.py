@@ -15,6 +15,7 @@ from bot.slack.render import (
     modal,
     parse_action_id,
     prompt_from_value,
+    slack_commands,
 )
 from handlers.types import Action, Button, Choice, Prompt, Reply
 from tests.bot.slack.conftest import buttons, check_blocks, check_view, texts
@@ -87,6 +88,41 @@ def test_broken_metadata_reads_as_empty() -> None:
     """A private_metadata that is not ours does not crash the handler."""
     assert ViewMeta.load("not json") == ViewMeta("")
     assert ViewMeta.load(json.dumps([1])) == ViewMeta("")
+
+
+def test_commands_in_texts_are_written_as_slack_users_type_them() -> None:
+    """Slack keeps /status and /help for itself: the bot's commands are typed after /slabot.
+    /incident is the app's own slash command; unknown commands and paths stay as they are."""
+    assert slack_commands("Type /status to follow it.") == "Type /slabot status to follow it."
+    assert (
+        slack_commands("/help lists it, or /cancel.") == "/slabot help lists it, or /slabot cancel."
+    )
+    assert (
+        slack_commands("Support commands: /ack, /priority — (/resolve)")
+        == "Support commands: /slabot ack, /slabot priority — (/slabot resolve)"
+    )
+    assert slack_commands("/incident — report an incident") == "/incident — report an incident"
+    for kept in ("https://status.example.com/status", "a/status", "/tmp/help", "/status-page"):
+        assert slack_commands(kept) == kept
+    assert slack_commands("I do not know /frobnicate.") == "I do not know /frobnicate."
+    assert slack_commands(slack_commands("/status")) == "/slabot status"
+
+
+def test_messages_and_modals_show_the_slack_commands_but_leave_facts_alone() -> None:
+    """The text and the question are rewritten; facts (what people typed) are not."""
+    reply = Reply(
+        "Filed as PLEK-1. Type /status to follow it.",
+        facts=(("Omschrijving", "/status geeft 500"),),
+    )
+    text, blocks = message(reply)
+    assert text == "Filed as PLEK-1. Type /slabot status to follow it."
+    assert "/slabot status to follow" in texts(blocks) and "/status geeft 500" in texts(blocks)
+    prompt = Prompt("field:description", "Omschrijving", hint="Of /cancel")
+    view = check_view(
+        modal([reply, Reply("Omschrijving", prompt=prompt)], channel="C1", title="Melden")
+    )
+    assert view["blocks"][-1]["hint"]["text"] == "Of /slabot cancel"
+    assert "Type /slabot status to follow it." in texts(view["blocks"])
 
 
 @settings(max_examples=200, deadline=None)

@@ -100,6 +100,18 @@ async def test_attachments_are_uploaded_with_the_text_as_comment(
     assert done["initial_comment"] == "Report &lt;november&gt;\nCompliance: 92 %"
 
 
+async def test_files_for_one_person_in_a_channel_go_to_their_dm(
+    transport: SlackTransport, fake: FakeSlack
+) -> None:
+    """/slabot report in a channel: Slack has no ephemeral files, so they arrive in the DM."""
+    reply = Reply("Rapport", attachments=(Attachment("r.csv", "text/csv", b"a,b\n"),))
+    message_id = await transport.send(
+        reply, ChatRef("slack", ephemeral_chat("CACME", "UANNA")), None
+    )
+    assert message_id.startswith("DANNA:file:F")
+    assert fake.to("chat.postEphemeral") == []
+
+
 async def test_rate_limit_is_retried_after_retry_after_and_nothing_is_dropped(
     sqlite_engine: Engine, transport: SlackTransport, fake: FakeSlack
 ) -> None:
