@@ -5,9 +5,10 @@ Run from the repository root::
     python benchmarks/bench_intake.py            # 2000 intakes per run after 100 warm-up, 3 runs
 
 Set-up: a fresh SQLite file (WAL, as the bot runs it) migrated with Alembic, the demo directory
-(``bot/console/demo.yaml``, one customer per seed policy) imported. The process is pinned to one
-core where the OS allows it; the garbage collector stays on. Each run starts from a fresh file;
-the machine may be shared, so the fastest of ``--runs`` is reported in full (all are listed).
+(``bot/console/demo.yaml``, one customer per seed policy) imported. Everything runs in one
+thread (``--pin`` also pins it to one core); the garbage collector stays on. Each run starts
+from a fresh file; the machine may be shared, so the fastest of ``--runs`` is reported in full
+(all are listed).
 
 Every event goes through :meth:`bot.inbox.Inbox.process`, what the composition root calls for
 each platform event: dedupe on the event's key, :func:`handlers.router.dispatch`, the replies
@@ -303,8 +304,9 @@ def main() -> int:
         "--mode", choices=("chat", "form", "both"), default="both", help="default both"
     )
     parser.add_argument("--runs", type=int, default=3, help="runs, the fastest reported (3)")
+    parser.add_argument("--pin", action="store_true", help="pin the process to one core")
     args = parser.parse_args()
-    pinned = pin_one_core()
+    pinned = pin_one_core() if args.pin else "one thread, not pinned"
     intakes = scripts(WARMUP + args.n)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
