@@ -60,6 +60,7 @@ from bot.slack.render import (
 )
 from bot.slack.transport import PLATFORM, SlackTransport, ephemeral_chat
 from bot.slack.users import Users
+from bot.unreachable import mark_reachable
 from handlers.types import (
     Action,
     ButtonPress,
@@ -125,7 +126,9 @@ class SlackAdapter:
         delivery = AsyncWebClient(
             token=bot_token, base_url=base_url, retry_handlers=[AsyncConnectionErrorRetryHandler()]
         )
-        self.transport = SlackTransport(delivery, app.engine, app.clock)
+        self.transport = SlackTransport(
+            delivery, app.engine, app.clock, on_queued=app.delivery.poke
+        )
         self.users = Users(self.client)
         self.bolt = AsyncApp(
             client=self.client,
@@ -369,6 +372,16 @@ class SlackAdapter:
         with session_scope(self.app.engine) as session:
             enqueue(session, replies, self.app.clock())
 
+    def _reachable(self, chat_ids: Sequence[str]) -> None:
+        """Forget that these chats could not be reached (they just showed they can)."""
+        try:
+            with session_scope(self.app.engine) as session:
+                for chat_id in chat_ids:
+                    if mark_reachable(session, PLATFORM, chat_id):
+                        log.info("Slack chat %s is reachable again", chat_id)
+        except Exception:  # bookkeeping: it must not keep the event from being handled
+            log.exception("clearing the unreachable record of %s failed", chat_ids)
+
     # -- handling --------------------------------------------------------------------------------
 
     async def _run(
@@ -381,6 +394,9 @@ class SlackAdapter:
         modal, into a message only the actor sees, or into the direct-message chat.
         """
         user = event.user
+        # Whoever acts can be written to again; a channel too, where the app just heard from it.
+        back = [user.id, channel] if surface in ("ephemeral", "dm") else [user.id]
+        await asyncio.to_thread(self._reachable, back)
         try:
             origin = await self.app.handle(
                 event,

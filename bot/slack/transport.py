@@ -7,8 +7,8 @@ is ``CHANNEL:TS`` because ``chat.update`` needs both.
 
 Errors become :class:`~bot.outbox.DeliveryError`: HTTP 429 carries Slack's ``Retry-After`` so the
 outbox waits exactly that long (and other chats go on meanwhile); errors that no retry can fix
-(the bot was removed from the channel, the user is deactivated) park the message at once and
-record the chat as unreachable.
+(the bot was removed from the channel, the user is deactivated) park the message at once, record
+the chat as unreachable and tell the support chats of its customer (:mod:`bot.unreachable`).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from sqlalchemy.engine import Engine
 from bot.outbox import DeliveryError
 from bot.slack.mrkdwn import escape
 from bot.slack.render import MESSAGE_TEXT, cut, for_slack, message, plain_text
+from bot.unreachable import Wording, report_unreachable
 from handlers.types import ChatRef, Reply
-from sla.db import session_scope
-from sla.models import UnreachableChat
+from sla.i18n import Translator
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -58,11 +58,41 @@ PERMANENT = UNREACHABLE | {
     "restricted_action",
 }
 EDIT_GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
+# The errors that say a channel is gone (the others in UNREACHABLE are about a person).
+CHANNEL_GONE = {"channel_not_found", "not_in_channel", "is_archived"}
+
+
+def _person(t: Translator, name: str) -> str:
+    return t._(
+        "{name} cannot be reached on Slack: their account was deactivated or the app may not "
+        "write to them. This message did not reach them:",
+        name=name,
+    )
+
+
+def _channel(t: Translator, customer: str) -> str:
+    return t._(
+        "The app cannot write to the Slack channel of {customer} any more (it was removed from "
+        "the channel, or the channel was archived). This message did not arrive:",
+        customer=customer,
+    )
+
+
+WORDING = Wording(person=_person, group=_channel)
 
 
 def ephemeral_chat(channel: str, user: str) -> str:
     """The outbox chat id of a message only ``user`` sees in ``channel``."""
     return f"{channel}{EPHEMERAL_SEPARATOR}{user}"
+
+
+def unreachable_chat(chat_id: str, code: str) -> ChatRef:
+    """The chat Slack's ``code`` says cannot be reached. For a message only one person in a
+    channel sees (``C…/U…``) that is the channel when it is gone, else the person."""
+    channel, separator, user = chat_id.partition(EPHEMERAL_SEPARATOR)
+    if separator and code not in CHANNEL_GONE:
+        return ChatRef(PLATFORM, user, private=True)
+    return ChatRef(PLATFORM, channel, private=not channel.startswith(("C", "G")))
 
 
 def retry_after(error: SlackApiError) -> float:
@@ -87,12 +117,15 @@ class SlackTransport:
         client: AsyncWebClient,
         engine: Engine | None = None,
         clock: Callable[[], datetime] | None = None,
+        *,
+        on_queued: Callable[[], None] | None = None,
     ) -> None:
         # This client has no rate-limit retry handler on purpose: a 429 goes back to the
         # outbox, which retries after Retry-After while other chats' messages go out.
         self.client = client
         self.engine = engine
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.on_queued = on_queued  # notices about an unreachable chat were queued
 
     async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
         text, blocks = message(reply)
@@ -111,7 +144,7 @@ class SlackTransport:
             )
             return f"{response['channel']}:{response['ts']}"
         except SlackApiError as error:
-            raise await self._delivery_error(chat, error) from error
+            raise await self._delivery_error(chat, reply, error) from error
         except (aiohttp.ClientError, TimeoutError, SlackRequestError) as error:
             raise DeliveryError(f"Slack not reachable: {error!r}") from error
 
@@ -162,22 +195,27 @@ class SlackTransport:
         files = response.get("files") or [{}]
         return f"{channel}:file:{files[0].get('id', '')}"
 
-    async def _delivery_error(self, chat: ChatRef, error: SlackApiError) -> DeliveryError:
+    async def _delivery_error(
+        self, chat: ChatRef, reply: Reply, error: SlackApiError
+    ) -> DeliveryError:
         code = str(error.response.get("error", ""))
         if error.response.status_code == 429:
             return DeliveryError(f"rate limited: {code}", retry_after=retry_after(error))
         if code in UNREACHABLE:
-            await asyncio.to_thread(self._unreachable, chat, code)
+            await asyncio.to_thread(self._unreachable, unreachable_chat(chat.id, code), reply, code)
         return DeliveryError(f"Slack refused: {code}", permanent=code in PERMANENT)
 
-    def _unreachable(self, chat: ChatRef, reason: str) -> None:
+    def _unreachable(self, chat: ChatRef, reply: Reply, reason: str) -> None:
         if self.engine is None:
             return
-        chat_id = chat.id.partition(EPHEMERAL_SEPARATOR)[0]
-        log.warning("Slack chat %s is unreachable: %s", chat_id, reason)
-        with session_scope(self.engine) as session:
-            session.merge(
-                UnreachableChat(
-                    platform=PLATFORM, chat_id=chat_id, reason=reason, since=self.clock()
-                )
-            )
+        log.warning("Slack chat %s is unreachable: %s", chat.id, reason)
+        told = report_unreachable(
+            self.engine,
+            chat,
+            reason,
+            self.clock(),
+            undelivered=plain_text(reply),
+            wording=WORDING,
+        )
+        if told and self.on_queued is not None:
+            self.on_queued()

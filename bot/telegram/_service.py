@@ -51,7 +51,7 @@ from bot.telegram._render import (
     utf16_len,
 )
 from bot.telegram._transport import TelegramTransport
-from bot.telegram._unreachable import mark_reachable, record_unreachable
+from bot.unreachable import mark_reachable, record_unreachable
 from handlers.types import Action, ChatRef, Reply
 from sla.db import session_scope
 from sla.directory import binding

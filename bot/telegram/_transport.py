@@ -20,11 +20,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.outbox import DeliveryError, enqueue
+from bot.outbox import DeliveryError
 from bot.telegram._render import MAX_CAPTION, body, buttons_of, keyboard, markup, plain_text
-from bot.telegram._unreachable import mark_unreachable
+from bot.telegram._unreachable import WORDING
+from bot.unreachable import report_unreachable
 from handlers.types import Attachment, ChatRef, Reply
-from sla.db import session_scope
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -153,9 +153,13 @@ class TelegramTransport:
 
     def _unreachable(self, chat: ChatRef, reply: Reply, reason: str) -> None:
         log.warning("Telegram chat %s is unreachable: %s", chat.id, reason)
-        now = self.clock()
-        with session_scope(self.engine) as session:
-            notices = mark_unreachable(session, chat, reason, now, undelivered=plain_text(reply))
-            enqueue(session, notices, now)
-        if notices and self.on_queued is not None:
+        told = report_unreachable(
+            self.engine,
+            chat,
+            reason,
+            self.clock(),
+            undelivered=plain_text(reply),
+            wording=WORDING,
+        )
+        if told and self.on_queued is not None:
             self.on_queued()

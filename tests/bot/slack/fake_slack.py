@@ -45,6 +45,7 @@ class FakeSlack:
     uploads: dict[str, bytes] = field(default_factory=dict)
     responses: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
+    inactive: set[str] = field(default_factory=set)  # deactivated accounts: no DM reaches them
     base: str = ""
     _counter: int = 0
     _runner: web.AppRunner | None = None
@@ -178,6 +179,8 @@ class FakeSlack:
         channel = self._channel(args["channel"])
         if channel.startswith("CGONE"):
             return {"ok": False, "error": "channel_not_found"}
+        if args["channel"] in self.inactive:
+            return {"ok": False, "error": "account_inactive"}
         ts = self._ts()
         self.messages[(channel, ts)] = {"text": args.get("text"), "blocks": args.get("blocks")}
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text")}}

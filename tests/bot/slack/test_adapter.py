@@ -12,7 +12,7 @@ import bot.inbox
 from bot.slack import adapter
 from bot.timers import fire_all_due
 from sla.i18n import translator
-from sla.models import Draft, InboundEvent
+from sla.models import Draft, InboundEvent, UnreachableChat
 from tests.bot.slack.conftest import Workspace, buttons, check_blocks, texts
 from tests.bot.slack.fake_slack import Failure, until
 
@@ -491,3 +491,29 @@ async def test_slabot_incident_opens_the_modal_and_slabot_cancel_drops_it(
     with Session(workspace.engine) as session:
         assert session.exec(select(Draft)).all() == []
     assert workspace.fake.ephemeral("CACME", "UANNA")  # told that it stopped
+
+
+async def test_a_reporter_who_cannot_be_reached_is_reported_and_forgotten_when_back(
+    workspace: Workspace,
+) -> None:
+    """Anna's account is deactivated: the news about PLEK-1 is parked and the support channel is
+    told, with the message; when she uses the app again, the record is dropped."""
+    await filed(workspace)
+    workspace.fake.inactive.add("UANNA")
+    channel, ts, blocks = card_of(workspace)
+    await workspace.press(
+        "USUPPORT", channel, ts, card_button(blocks, translator("nl")._("Acknowledge"))
+    )
+    await workspace.handled(6)
+    await workspace.deliver()
+    notice = workspace.fake.sent_to("CSUPPORT")[-1]
+    assert "Anna de Vries" in notice["text"] and "Slack" in notice["text"]
+    assert "PLEK-1" in notice["text"]
+    assert [r.status for r in workspace.outbox() if r.chat_id == "UANNA"][-1] == "parked"
+    with Session(workspace.engine) as session:
+        assert session.get(UnreachableChat, ("slack", "UANNA")) is not None
+    workspace.fake.inactive.discard("UANNA")
+    await workspace.command("UANNA", "CACME", "status", command="/slabot")
+    await workspace.handled(7)
+    with Session(workspace.engine) as session:
+        assert session.get(UnreachableChat, ("slack", "UANNA")) is None

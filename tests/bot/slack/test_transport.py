@@ -8,14 +8,16 @@ from datetime import timedelta
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.outbox import DeliveryError, deliver_due, enqueue
-from bot.slack.transport import SlackTransport, ephemeral_chat
+from bot.slack.mrkdwn import escape
+from bot.slack.transport import WORDING, SlackTransport, ephemeral_chat, unreachable_chat
 from handlers.types import Action, Attachment, Button, ChatRef, Reply
 from sla.db import session_scope
+from sla.i18n import translator
 from sla.models import OutboxMessage, UnreachableChat
-from tests.bot.slack.conftest import START, check_blocks, texts
+from tests.bot.slack.conftest import START, check_blocks, load_directory, texts
 from tests.bot.slack.fake_slack import TOKEN, Failure, FakeSlack
 
 
@@ -142,6 +144,45 @@ async def test_a_channel_the_app_lost_is_parked_and_recorded(
         [gone] = session.exec(select(UnreachableChat)).all()
     assert row.status == "parked" and "channel_not_found" in (row.last_error or "")
     assert (gone.chat_id, gone.reason) == ("CGONE1", "channel_not_found")
+
+
+async def test_a_deactivated_person_is_recorded_and_support_told(
+    sqlite_engine: Engine, fake: FakeSlack
+) -> None:
+    """A DM to a deactivated account is parked, the person recorded, and the support channel
+    gets a notice in the customer's language with the message she missed."""
+    load_directory(sqlite_engine)
+    fake.inactive.add("UANNA")
+    client = AsyncWebClient(token=TOKEN, base_url=fake.base + "/api/", retry_handlers=[])
+    pokes: list[int] = []
+    transport = SlackTransport(
+        client, sqlite_engine, clock=lambda: START, on_queued=lambda: pokes.append(1)
+    )
+    with session_scope(sqlite_engine) as session:
+        enqueue(session, [Reply("PLEK-1 is opgepakt", chat=ChatRef("slack", "UANNA"))], START)
+    await deliver_due(sqlite_engine, {"slack": transport}, START)
+    with Session(sqlite_engine) as session:
+        gone = session.get(UnreachableChat, ("slack", "UANNA"))
+        assert gone is not None and gone.reason == "account_inactive"
+    assert pokes == [1]
+    await deliver_due(sqlite_engine, {"slack": transport}, START)
+    [notice] = fake.sent_to("CSUPPORT")
+    assert notice["text"].startswith(escape(WORDING.person(translator("nl"), "Anna de Vries")))
+    assert notice["text"].endswith("PLEK-1 is opgepakt")
+    with Session(sqlite_engine) as session:
+        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+    assert [(r.chat_id, r.status) for r in rows] == [("UANNA", "parked"), ("CSUPPORT", "sent")]
+
+
+def test_which_chat_an_error_names() -> None:
+    """A message for one person in a channel: a channel error names the channel, any other the
+    person; a plain channel or DM is itself."""
+    assert unreachable_chat("CACME/UANNA", "is_archived") == ChatRef("slack", "CACME", False)
+    assert unreachable_chat("CACME/UANNA", "account_inactive") == ChatRef("slack", "UANNA", True)
+    assert unreachable_chat("CACME/UANNA", "user_not_in_channel") == ChatRef("slack", "UANNA")
+    assert unreachable_chat("CACME", "not_in_channel") == ChatRef("slack", "CACME", False)
+    assert unreachable_chat("ULISA", "user_not_found") == ChatRef("slack", "ULISA", True)
+    assert unreachable_chat("DLISA", "account_inactive") == ChatRef("slack", "DLISA", True)
 
 
 async def test_a_server_error_is_retried_later(transport: SlackTransport, fake: FakeSlack) -> None:

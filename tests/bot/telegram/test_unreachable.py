@@ -1,11 +1,12 @@
-"""Chats the bot cannot reach: who is told, in which language, and when it is forgotten."""
+"""Telegram's words for a chat the bot cannot reach (the rest: tests/bot/test_unreachable.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.telegram._unreachable import mark_reachable, mark_unreachable
+from bot.telegram._unreachable import WORDING
+from bot.unreachable import mark_unreachable
 from handlers.types import ChatRef
 from sla.db import session_scope
 from sla.i18n import translator
@@ -15,7 +16,9 @@ from tests.bot.telegram.conftest import T0, load_directory
 
 def _mark(engine: Engine, chat: ChatRef) -> list[tuple[str, str, str]]:
     with session_scope(engine) as session:
-        replies = mark_unreachable(session, chat, "Forbidden", T0, undelivered="Bericht")
+        replies = mark_unreachable(
+            session, chat, "Forbidden", T0, undelivered="Bericht", wording=WORDING
+        )
     return [(r.chat.id if r.chat else "", r.lang, r.text) for r in replies]
 
 
@@ -34,32 +37,8 @@ def test_a_contact_is_reported_to_their_customers_support_chat(sqlite_engine: En
         assert session.get(UnreachableChat, ("telegram", "1001")) is not None
 
 
-def test_staff_are_reported_to_every_support_chat(sqlite_engine: Engine) -> None:
-    """Lisa missing an escalation ping is news for support, in her language."""
-    load_directory(sqlite_engine)
-    [(chat, lang, text)] = _mark(sqlite_engine, ChatRef("telegram", "2002"))
-    assert (chat, lang) == ("-2001", "nl") and "Lisa Lead" in text
-
-
 def test_a_customer_group_that_removed_the_bot(sqlite_engine: Engine) -> None:
     """A customer's group is named by its customer."""
     load_directory(sqlite_engine)
     [(chat, _, text)] = _mark(sqlite_engine, ChatRef("telegram", "-1001", private=False))
-    assert chat == "-2001" and "Acme Media BV" in text
-
-
-def test_an_unreachable_support_chat_is_only_recorded(sqlite_engine: Engine) -> None:
-    """Telling the support chat that it cannot be reached would fail the same way."""
-    load_directory(sqlite_engine)
-    assert _mark(sqlite_engine, ChatRef("telegram", "-2001", private=False)) == []
-    with Session(sqlite_engine) as session:
-        assert session.get(UnreachableChat, ("telegram", "-2001")) is not None
-
-
-def test_writing_again_makes_a_chat_reachable(sqlite_engine: Engine) -> None:
-    """The record is dropped when the person talks to the bot again."""
-    load_directory(sqlite_engine)
-    _mark(sqlite_engine, ChatRef("telegram", "1001"))
-    with session_scope(sqlite_engine) as session:
-        assert mark_reachable(session, "telegram", "1001")
-        assert not mark_reachable(session, "telegram", "1001")
+    assert chat == "-2001" and "Acme Media BV" in text and "Telegram" in text
