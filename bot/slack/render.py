@@ -76,8 +76,8 @@ def slack_commands(text: str) -> str:
 
 
 def for_slack(reply: Reply) -> Reply:
-    """The reply with the commands in its text and question written for Slack (facts, which hold
-    what people typed, stay as they are)."""
+    """The reply with the commands in its text and question written for Slack (its facts, the
+    report's fields among them, stay as they are)."""
     prompt = reply.prompt
     if prompt is not None:
         hint = slack_commands(prompt.hint) if prompt.hint else prompt.hint
