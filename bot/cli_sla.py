@@ -181,9 +181,15 @@ def resolve_policy(t: Translator, ref: str) -> Policy:
         more = len(exc.errors) - 1
         first = exc.errors[0] if exc.errors else ref
         if more:
-            fail(t.n_("{error} (and {n} more error: see slabot sla check {path})",
-                      "{error} (and {n} more errors: see slabot sla check {path})",
-                      more, error=first, path=ref))
+            fail(
+                t.n_(
+                    "{error} (and {n} more error: see slabot sla check {path})",
+                    "{error} (and {n} more errors: see slabot sla check {path})",
+                    more,
+                    error=first,
+                    path=ref,
+                )
+            )
         fail(first)
 
 
@@ -192,8 +198,13 @@ def parse_time(t: Translator, text: str, tz: tzinfo, option: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        fail(t._("{option}: '{value}' is not a time (ISO 8601, e.g. 2026-11-24T14:00)",
-                 option=option, value=text))
+        fail(
+            t._(
+                "{option}: '{value}' is not a time (ISO 8601, e.g. 2026-11-24T14:00)",
+                option=option,
+                value=text,
+            )
+        )
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 
@@ -224,17 +235,36 @@ def _compute(
         kind = policy.kind(key)
     except KeyError:
         known = ", ".join(policy.kinds)
-        fail(t._("policy {policy} has no priority or request type '{key}' (known: {known})",
-                 policy=policy.id, key=key, known=known))
+        fail(
+            t._(
+                "policy {policy} has no priority or request type '{key}' (known: {known})",
+                policy=policy.id,
+                key=key,
+                known=known,
+            )
+        )
     try:
         clock.check_tier(kind, tier)
     except TierNotAllowed:
         tiers = policy.doc.tiers
         if tier not in tiers:
-            fail(t._("policy {policy} has no tier '{tier}' (tiers: {known})",
-                     policy=policy.id, tier=tier, known=", ".join(tiers) or t._("none")))
-        fail(t._("{priority} under {policy} is only for tier {tiers}, not {tier}",
-                 priority=kind.id, policy=policy.id, tiers=", ".join(kind.tiers or ()), tier=tier))
+            fail(
+                t._(
+                    "policy {policy} has no tier '{tier}' (tiers: {known})",
+                    policy=policy.id,
+                    tier=tier,
+                    known=", ".join(tiers) or t._("none"),
+                )
+            )
+        fail(
+            t._(
+                "{priority} under {policy} is only for tier {tiers}, not {tier}",
+                priority=kind.id,
+                policy=policy.id,
+                tiers=", ".join(kind.tiers or ()),
+                tier=tier,
+            )
+        )
     tz = clock.calendar.tz
     reported_at = parse_time(t, reported_text, tz, "--reported-at")
     root_cause_at = None

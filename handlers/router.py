@@ -73,6 +73,8 @@ def _text(session: Session, event: Text, now: datetime) -> list[Reply]:
             return []  # ordinary conversation in a group is none of the bot's business
         t = identify(session, event.user, event.chat).t
         return [Reply(t._("Type /incident to report an incident, or /help."), lang=t.lang)]
+    if not event.chat.private and draft.chat_id != event.chat.id:
+        return []  # chatter in a group is not the answer to a question asked elsewhere
     if draft.kind == "intake":
         return intake.answer(session, draft, event, now)
     if draft.kind == "forward":

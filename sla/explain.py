@@ -152,8 +152,12 @@ def explain(
         lines.append(t._("Reported: {when}", when=reported))
     lines += _calendar_lines(t, clock, deadlines)
     for begin, end in paused:
-        lines.append(t._("Paused: {stretch}", stretch=stretch_text(t, begin.astimezone(tz),
-                                                                  end.astimezone(tz))))
+        lines.append(
+            t._(
+                "Paused: {stretch}",
+                stretch=stretch_text(t, begin.astimezone(tz), end.astimezone(tz)),
+            )
+        )
     for deadline in (deadlines.response, deadlines.resolution):
         lines.append("")
         lines += _deadline_lines(t, clock, deadline, paused)
@@ -186,8 +190,10 @@ def _calendar_lines(t: Translator, clock: SlaClock, deadlines: Deadlines) -> lis
         last = max(dues).astimezone(clock.calendar.tz).date()
         found = holidays_between(t, clock.policy, clock.calendar, first, last)
         names = ", ".join(f"{t.date(day)} {name}" for day, name in found)
-        lines.append(INDENT + t._("Holidays until the last deadline: {holidays}",
-                                  holidays=names or t._("none")))
+        lines.append(
+            INDENT
+            + t._("Holidays until the last deadline: {holidays}", holidays=names or t._("none"))
+        )
     return lines
 
 
@@ -271,8 +277,12 @@ def calendar_report(clock: SlaClock, year: int, t: Translator) -> list[str]:
         lines.append(INDENT + t._("none"))
     removed = sorted(d for d in rules.holidays.remove if d.year == year)
     if removed:
-        lines.append(t._("Removed by the policy (working days after all): {days}",
-                         days=", ".join(t.date(d) for d in removed)))
+        lines.append(
+            t._(
+                "Removed by the policy (working days after all): {days}",
+                days=", ".join(t.date(d) for d in removed),
+            )
+        )
     return lines
 
 

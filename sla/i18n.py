@@ -157,7 +157,7 @@ class Translator:
         match = _FIRST_UNIT.search(first)
         if match is None:  # pragma: no cover - every CLDR pattern here has "{0} unit"
             return f"{first} {' '.join(rest)}"
-        return f"{first[: match.end()]} {' '.join(rest)}{first[match.end():]}"
+        return f"{first[: match.end()]} {' '.join(rest)}{first[match.end() :]}"
 
     def _parts(self, amount: timedelta, *, days: bool, direction: bool) -> list[str]:
         sign = -1 if amount < timedelta(0) else 1

@@ -29,7 +29,11 @@ def test_the_wheel_carries_a_compiled_catalogue_per_language(tmp_path: Path) -> 
         shutil.copytree(ROOT / folder, source / folder, ignore=ignore)
     done = subprocess.run(
         [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path / "dist")],
-        cwd=source, capture_output=True, text=True, check=False, timeout=120,
+        cwd=source,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     [wheel] = (tmp_path / "dist").glob("*.whl")

@@ -162,8 +162,12 @@ BAD_REQUESTS = [
     ),
     (
         [
-            "plek", "P1", "--reported-at", "2026-11-24T14:00",
-            "--paused", "2026-11-24T16:00/2026-11-24T15:00",
+            "plek",
+            "P1",
+            "--reported-at",
+            "2026-11-24T14:00",
+            "--paused",
+            "2026-11-24T16:00/2026-11-24T15:00",
         ],
         "'2026-11-24T16:00/2026-11-24T15:00' ends before it starts",
     ),
@@ -330,9 +334,22 @@ def test_calendar_names_holidays_in_the_chosen_language(runner: CliRunner) -> No
 def test_python_m_bot_cli_runs_the_command_line() -> None:
     """``python -m bot.cli`` is the same program as the ``slabot`` script."""
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "sla", "deadlines", "plek", "P1",
-         "--reported-at", "2026-11-24T14:00"],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "sla",
+            "deadlines",
+            "plek",
+            "P1",
+            "--reported-at",
+            "2026-11-24T14:00",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["resolution_due"] == "2026-11-24T18:00:00+01:00"

@@ -190,3 +190,11 @@ def test_an_incomplete_form_asks_for_what_is_missing(chat: ChatDriver) -> None:
     assert replies[0].prompt is not None and replies[0].prompt.step == "field:description"
     replies = chat.say("anna", "Niemand kan inloggen")
     assert replies[0].prompt is not None and replies[0].prompt.step == "confirm"
+
+
+def test_group_chatter_is_not_taken_as_an_answer(chat: ChatDriver) -> None:
+    """With a report open in private, what the person says in a group is left alone."""
+    chat.say("anna", "/incident")
+    assert chat.say("anna", "2", chat="acme-team") == []
+    replies = chat.say("anna", "1")
+    assert replies[0].prompt is not None and replies[0].prompt.step == "impact"

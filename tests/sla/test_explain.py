@@ -40,9 +40,7 @@ def test_office_hours_summary_joins_equal_weekdays() -> None:
     assert office_hours_summary(translator("de"), plek) == f"Mo.{DASH}Fr. 08:30{DASH}18:00"
 
 
-@pytest.mark.parametrize(
-    ("lang", "expected"), [("nl", "nl"), ("en", "en_US"), ("de", "en_US")]
-)
+@pytest.mark.parametrize(("lang", "expected"), [("nl", "nl"), ("en", "en_US"), ("de", "en_US")])
 def test_holiday_names_fall_back_to_english(lang: str, expected: str) -> None:
     """Dutch holidays are named in Dutch or English; German readers get the English names."""
     assert holiday_language("NL", lang) == expected

@@ -171,7 +171,10 @@ async def test_non_staff_press_gets_an_alert_and_changes_nothing(telegram: Teleg
     update = telegram.api.press(BRAM, card, NL._("Acknowledge"))
     await telegram.handled(update)
     query_id = update["callback_query"]["id"]
-    answer = telegram.api.called("answerCallbackQuery", callback_query_id=query_id)
+    # The answer follows the handling, so wait for it rather than for the queue to drain.
+    answer = await until(
+        lambda: telegram.api.called("answerCallbackQuery", callback_query_id=query_id), "answer"
+    )
     assert len(answer) == 1 and answer[0]["show_alert"] == "true"
     assert answer[0]["text"] == NL._("Only support staff can do this.")
     assert telegram.incident("PLEK-1").status == "open"
