@@ -11,13 +11,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
 from bot.inbox import Inbox
 from bot.metrics import HANDLER_LATENCY
-from bot.outbox import DeliveryLoop, Transport
+from bot.outbox import LEASE, DeliveryLoop, Transport
 from bot.timers import TimerRunner
 from handlers.types import Inbound, Reply
 
@@ -32,12 +32,13 @@ class BotApp:
         *,
         clock: Callable[[], datetime] | None = None,
         sweep_seconds: float = 30.0,
+        outbox_lease: timedelta = LEASE,
     ) -> None:
         self.engine = engine
         self.clock = clock or (lambda: datetime.now(UTC))
         self.transports: dict[str, Transport] = {}
         self.inbox = Inbox(engine, self.clock, on_queued=self._queued)
-        self.delivery = DeliveryLoop(engine, self.transports, self.clock)
+        self.delivery = DeliveryLoop(engine, self.transports, self.clock, lease=outbox_lease)
         self.timers = TimerRunner(
             engine, sweep_seconds=sweep_seconds, after_firing=self._after_firing
         )
@@ -47,14 +48,20 @@ class BotApp:
         self.transports[transport.platform] = transport
 
     async def handle(
-        self, event: Inbound, *, dedupe: str | None = None, keep_origin: bool = False
+        self,
+        event: Inbound,
+        *,
+        dedupe: str | None = None,
+        keep_origin: bool = False,
+        inline: Callable[[Reply], bool] | None = None,
     ) -> list[Reply]:
         """Handle one inbound event off the loop (database work); inline replies come back
-        (with ``keep_origin``, every reply to the origin: see :meth:`Inbox.process`)."""
+        (with ``keep_origin``, every reply to the origin; with ``inline``, those it accepts:
+        see :meth:`Inbox.process`)."""
         started = time.perf_counter()
         try:
             return await asyncio.to_thread(
-                self.inbox.process, event, dedupe=dedupe, keep_origin=keep_origin
+                self.inbox.process, event, dedupe=dedupe, keep_origin=keep_origin, inline=inline
             )
         finally:
             HANDLER_LATENCY.labels(event.user.platform).observe(time.perf_counter() - started)

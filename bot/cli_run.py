@@ -8,6 +8,7 @@ import importlib
 import logging
 import signal
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -61,7 +62,7 @@ async def serve(settings: Settings) -> None:
     engine = await _database(settings, stop)
     if engine is None:
         return
-    app = BotApp(engine)
+    app = BotApp(engine, outbox_lease=timedelta(seconds=settings.outbox_lease_seconds))
     runners = transports(settings)
     ready = dict.fromkeys(runners, False) | {"timers": False}
     site_runner = web.AppRunner(health_app(engine, ready), access_log=None)

@@ -4,8 +4,9 @@ Replies addressed to a chat (the origin chat included) are written to the outbox
 transaction as the change, so nothing is lost between deciding and sending. Only answers meant
 for the person who acted, right now (a button alert, an ephemeral refusal), come back to the
 adapter to show inline. An adapter that shows the answers to the origin itself (a Slack modal)
-asks for all of them back with ``keep_origin``. A redelivered event (same platform key) is handled
-once.
+asks for all of them back with ``keep_origin``; one that shows only some (a Telegram press: the
+alert that fits a pop-up) says which with ``inline``, and the rest is queued with the change. A
+redelivered event (same platform key) is handled once.
 """
 
 from __future__ import annotations
@@ -51,29 +52,35 @@ class Inbox:
         self.on_queued = on_queued
 
     def process(
-        self, event: Inbound, *, dedupe: str | None = None, keep_origin: bool = False
+        self,
+        event: Inbound,
+        *,
+        dedupe: str | None = None,
+        keep_origin: bool = False,
+        inline: Callable[[Reply], bool] | None = None,
     ) -> list[Reply]:
         """Handle ``event``; returns the replies to show the person who acted.
 
         By default those are the replies without a chat that are alerts or ephemeral; the other
         replies without a chat are queued for the event's chat. With ``keep_origin``
-        every reply without a chat comes back instead (the adapter shows them itself). Replies
-        that name their chat are queued in the handling's transaction either way. A redelivery
-        of ``dedupe`` returns nothing and changes nothing.
+        every reply without a chat comes back instead (the adapter shows them itself); with
+        ``inline``, those it accepts. Replies that name their chat are queued in the handling's
+        transaction either way. A redelivery of ``dedupe`` returns nothing and changes nothing.
         """
+        comes_back = inline or (lambda reply: keep_origin or reply.alert or reply.ephemeral)
         now = self.clock()
         platform = event.user.platform
         try:
             with session_scope(self.engine) as session:
                 if dedupe is not None and not first_time(session, platform, dedupe, now):
                     return []
-                inline: list[Reply] = []
+                shown: list[Reply] = []
                 queued: list[Reply] = []
                 for reply in dispatch(session, event, now):
                     if reply.chat is not None:
                         queued.append(reply)
-                    elif keep_origin or reply.alert or reply.ephemeral:
-                        inline.append(reply)
+                    elif comes_back(reply):
+                        shown.append(reply)
                     else:
                         queued.append(replace(reply, chat=event.chat))
                 enqueue(session, queued, now)
@@ -90,4 +97,4 @@ class Inbox:
             ]
         if queued and self.on_queued is not None:
             self.on_queued()
-        return inline
+        return shown

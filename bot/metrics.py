@@ -44,6 +44,12 @@ PARKED = Counter(
     ["platform"],
     registry=REGISTRY,
 )
+DELIVERY_INTERRUPTED = Counter(
+    "slabot_delivery_interrupted_total",
+    "Messages sent again because an earlier attempt stopped without an outcome (may be doubled)",
+    ["platform"],
+    registry=REGISTRY,
+)
 
 
 class DatabaseGauges:

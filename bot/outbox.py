@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.metrics import DELIVERY_FAILURES, PARKED
+from bot.metrics import DELIVERY_FAILURES, DELIVERY_INTERRUPTED, PARKED
 from handlers.types import Action, Attachment, Button, ChatRef, Choice, Prompt, Reply
 from sla.db import session_scope
 from sla.models import OutboxMessage, SentMessage
@@ -124,14 +124,17 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 600))
 
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=60)  # longer than a send can take (the clients' time-outs)
+INTERRUPTED = "sent again after an interrupted attempt: may have arrived twice"
 
 
-def _claim(engine: Engine, row: OutboxMessage, now: datetime) -> bool:
+def _claim(engine: Engine, row: OutboxMessage, now: datetime, lease: timedelta) -> bool:
     """Lease a chat's oldest pending message to this process; False if another has it.
 
     Only the oldest pending message of a chat can be claimed, so replicas keep each chat's
-    order between them.
+    order between them. A lease that ran out without an outcome means its sender stopped
+    mid-way (killed, or slower than the lease): the platform may have the message already and
+    has no idempotency key to ask, so it is sent again, marked, logged and counted.
     """
     older = aliased(OutboxMessage)
     oldest = (
@@ -149,15 +152,34 @@ def _claim(engine: Engine, row: OutboxMessage, now: datetime) -> bool:
         .where(
             or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now)
         )
-        .values(locked_until=now + LEASE)
+        .values(locked_until=now + lease)
         .returning(col(OutboxMessage.id))
     )
+    interrupted = row.locked_until is not None
+    if interrupted:
+        claim = claim.values(last_error=INTERRUPTED)
     with session_scope(engine) as session:
-        return session.execute(claim).first() is not None
+        claimed = session.execute(claim).first() is not None
+    if claimed and interrupted:
+        DELIVERY_INTERRUPTED.labels(row.platform).inc()
+        log.warning("outbox message %s: %s", row.id, INTERRUPTED)
+    return claimed
 
 
-async def deliver_due(engine: Engine, transports: Mapping[str, Transport], now: datetime) -> int:
-    """Send what is due on the platforms at hand; returns how many messages went out."""
+async def deliver_due(
+    engine: Engine,
+    transports: Mapping[str, Transport],
+    now: datetime,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    lease: timedelta = LEASE,
+) -> int:
+    """Send what is due at ``now`` on the platforms at hand; returns how many went out.
+
+    With ``clock`` the time is read again for each message, so leases, retry times and
+    Retry-After count from when each attempt happened, however long the batch takes.
+    """
+    current = clock or (lambda: now)
     sent = 0
     blocked: set[tuple[str, str]] = set()
     with Session(engine, expire_on_commit=False) as session:
@@ -173,17 +195,20 @@ async def deliver_due(engine: Engine, transports: Mapping[str, Transport], now: 
         chat_key = (row.platform, row.chat_id)
         if chat_key in blocked:
             continue
-        if row.next_attempt_at > now or not _claim(engine, row, now):
+        at = current()
+        if row.next_attempt_at > at or not _claim(engine, row, at, lease):
             blocked.add(chat_key)  # keeps the chat's messages in order
             continue
-        if await _deliver(engine, transports[row.platform], row, now):
+        if await _deliver(engine, transports[row.platform], row, current):
             sent += 1
         else:
             blocked.add(chat_key)
     return sent
 
 
-async def _deliver(engine: Engine, transport: Transport, row: OutboxMessage, now: datetime) -> bool:
+async def _deliver(
+    engine: Engine, transport: Transport, row: OutboxMessage, clock: Callable[[], datetime]
+) -> bool:
     reply = from_payload(row.payload)
     chat = ChatRef(row.platform, row.chat_id, reply.chat.private if reply.chat else True)
     edit_id = None
@@ -194,12 +219,13 @@ async def _deliver(engine: Engine, transport: Transport, row: OutboxMessage, now
     try:
         message_id = await transport.send(reply, chat, edit_id)
     except DeliveryError as error:
-        _failed(engine, row, now, error)
+        _failed(engine, row, clock(), error)
         return False
     except Exception as error:  # a bug or an unexpected library error: retry, then park
         log.exception("sending outbox message %s failed", row.id)
-        _failed(engine, row, now, DeliveryError(repr(error)))
+        _failed(engine, row, clock(), DeliveryError(repr(error)))
         return False
+    now = clock()
     with session_scope(engine) as session:
         stored = session.get(OutboxMessage, row.id)
         assert stored is not None
@@ -247,11 +273,13 @@ class DeliveryLoop:
         transports: Mapping[str, Transport],
         clock: Callable[[], datetime] | None = None,
         idle_seconds: float = 1.0,
+        lease: timedelta = LEASE,
     ) -> None:
         self.engine = engine
         self.transports = transports
         self.clock = clock or (lambda: datetime.now(UTC))
         self.idle_seconds = idle_seconds
+        self.lease = lease
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -261,7 +289,7 @@ class DeliveryLoop:
     async def run(self) -> None:
         while not self._stopping:
             try:
-                while await deliver_due(self.engine, self.transports, self.clock()):
+                while await self._deliver_due():
                     pass
             except Exception:
                 log.exception("outbox delivery failed; trying again")
@@ -275,5 +303,10 @@ class DeliveryLoop:
         self._wake.set()
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
-            if not await deliver_due(self.engine, self.transports, self.clock()):
+            if not await self._deliver_due():
                 return
+
+    async def _deliver_due(self) -> int:
+        return await deliver_due(
+            self.engine, self.transports, self.clock(), clock=self.clock, lease=self.lease
+        )

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     health_host: str = Field(default="127.0.0.1", validation_alias="SLABOT_HEALTH_HOST")
     health_port: int = Field(default=8080, validation_alias="SLABOT_HEALTH_PORT")
     log_level: str = Field(default="INFO", validation_alias="SLABOT_LOG_LEVEL")
+    # How long a message being sent is left to its sender before another (or, after a crash,
+    # the restarted process) sends it: longer than a send can take.
+    outbox_lease_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="SLABOT_OUTBOX_LEASE_SECONDS"
+    )
     slack_api_url: str | None = Field(default=None, validation_alias="SLACK_API_URL")
     # HTTP mode (no SLACK_APP_TOKEN): where Slack's requests arrive, on the path /slack/events.
     slack_http_host: str = Field(default="0.0.0.0", validation_alias="SLACK_HTTP_HOST")

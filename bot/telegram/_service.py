@@ -115,6 +115,14 @@ def build_application(app: BotApp, settings: Settings) -> TelegramApplication:
     return application
 
 
+def _nothing(reply: Reply) -> bool:
+    return False
+
+
+def _popup(reply: Reply) -> bool:
+    return reply.alert and alert_text(reply) is not None
+
+
 class UpdateHandler:
     """Turns updates into events for :class:`BotApp` and shows what comes back inline."""
 
@@ -143,8 +151,10 @@ class UpdateHandler:
             return
         if event.chat.private:
             await asyncio.to_thread(self._reachable, event.chat.id)
-        inline = await self.app.handle(event, dedupe=self._key(update))
-        await self._show(inline, event.chat)
+        # Every answer is a message, queued with the change: if the process dies before
+        # Telegram hears 200, the redelivery is a duplicate and nothing has been lost.
+        inline = await self.app.handle(event, dedupe=self._key(update), inline=_nothing)
+        await self._show(inline, event.chat)  # only "something went wrong" (nothing changed)
 
     async def _press(self, update: Update, query: CallbackQuery) -> None:
         pressed = parse_callback_data(query.data)
@@ -155,7 +165,8 @@ class UpdateHandler:
             t = translator(query.from_user.language_code)
             await self._answer(query, t._("This button has expired."), alert=True)
             return
-        inline = await self.app.handle(event, dedupe=self._key(update))
+        # Only what a pop-up can show comes back; the rest is queued with the change.
+        inline = await self.app.handle(event, dedupe=self._key(update), inline=_popup)
         alert = next((r for r in inline if r.alert and alert_text(r) is not None), None)
         await self._answer(query, alert_text(alert) if alert else None, alert=alert is not None)
         await self._show([r for r in inline if r is not alert], event.chat)
@@ -369,7 +380,15 @@ class TelegramService:
         await application.bot.shutdown()  # also after a failed start (idempotent)
 
     async def _flush(self) -> None:
-        while await deliver_due(self.app.engine, {PLATFORM: self.transport}, self.app.clock()):
+        transports = {PLATFORM: self.transport}
+        delivery = self.app.delivery
+        while await deliver_due(
+            self.app.engine,
+            transports,
+            delivery.clock(),
+            clock=delivery.clock,
+            lease=delivery.lease,
+        ):
             pass
 
 

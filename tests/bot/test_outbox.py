@@ -4,12 +4,22 @@ and no double sending between two deliverers."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.outbox import MAX_ATTEMPTS, DeliveryError, deliver_due, enqueue, from_payload, to_payload
+from bot.outbox import (
+    INTERRUPTED,
+    MAX_ATTEMPTS,
+    DeliveryError,
+    DeliveryLoop,
+    deliver_due,
+    enqueue,
+    from_payload,
+    to_payload,
+)
 from handlers.types import Action, Attachment, Button, ChatRef, Choice, Prompt, Reply
 from sla.db import session_scope
 from sla.models import OutboxMessage
@@ -127,3 +137,90 @@ def test_two_deliverers_never_send_one_message_twice(engine: Engine) -> None:
         for chat, text, _ in sent:
             per_chat.setdefault(chat, []).append(int(text.split("-")[1]))
         assert all(numbers == sorted(numbers) for numbers in per_chat.values())
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class SlowTransport(FakeTransport):
+    """Each attempt takes 40 s of the test's clock (time-outs, say); it notes the lease each
+    message was sent under. Chats in ``limited`` answer 429 with Retry-After 30 s."""
+
+    def __init__(self, engine: Engine, clock: Clock, limited: set[str]) -> None:
+        super().__init__()
+        self.engine, self.clock, self.limited = engine, clock, limited
+        self.leases: list[tuple[datetime, datetime]] = []  # (when sending, locked until)
+
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
+        with Session(self.engine) as session:
+            row = session.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.chat_id == chat.id)
+                .where(OutboxMessage.status == "pending")
+                .order_by(col(OutboxMessage.id))
+            ).first()
+        assert row is not None and row.locked_until is not None
+        self.leases.append((self.clock(), row.locked_until))
+        self.clock.now += timedelta(seconds=40)
+        if chat.id in self.limited:
+            raise DeliveryError("429", retry_after=30)
+        return await super().send(reply, chat, edit_id)
+
+
+def test_a_long_batch_leases_and_retries_from_the_moment_of_each_attempt(
+    sqlite_engine: Engine,
+) -> None:
+    """Slow sends do not age a batch: each message is leased when it is sent (the lease never
+    runs out while it is being sent), and a 429 met 160 s into the batch is waited out from
+    then, not from the batch's start."""
+    _queue(sqlite_engine, *[(str(chat), f"to {chat}") for chat in range(4)])
+    clock = Clock(T0)
+    transport = SlowTransport(sqlite_engine, clock, limited={"3"})
+    asyncio.run(DeliveryLoop(sqlite_engine, {"telegram": transport}, clock).drain())
+    assert [chat for chat, _, _ in transport.sent] == ["0", "1", "2"]
+    assert len(transport.leases) == 4
+    assert all(locked > sending for sending, locked in transport.leases)
+    with Session(sqlite_engine) as session:
+        limited = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == "3")).one()
+        sent = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == "2")).one()
+    assert limited.next_attempt_at == T0 + timedelta(seconds=160 + 30)
+    assert sent.sent_at == T0 + timedelta(seconds=120)
+
+
+class Killed(BaseException):
+    """The process dies in the middle of a send: nothing after it runs."""
+
+
+class DyingTransport(FakeTransport):
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
+        raise Killed
+
+
+def test_a_send_cut_off_by_a_crash_is_sent_again_after_the_lease_and_marked(
+    sqlite_engine: Engine,
+) -> None:
+    """A sender killed mid-send leaves its lease behind: the chat waits (in order) until the
+    lease runs out, then the message goes again, marked as possibly doubled: the platform may
+    have taken the first attempt, and it has no idempotency key to ask."""
+    _queue(sqlite_engine, ("1", "first"), ("1", "second"), ("2", "elsewhere"))
+    lease = timedelta(seconds=5)
+    with contextlib.suppress(Killed):
+        asyncio.run(deliver_due(sqlite_engine, {"telegram": DyingTransport()}, T0, lease=lease))
+    transport = FakeTransport()
+    asyncio.run(deliver_due(sqlite_engine, {"telegram": transport}, T0 + lease, lease=lease))
+    assert transport.sent == [("2", "elsewhere", None)]  # other chats go on meanwhile
+    later = T0 + lease + timedelta(seconds=1)
+    asyncio.run(deliver_due(sqlite_engine, {"telegram": transport}, later, lease=lease))
+    assert [t for _, t, _ in transport.sent] == ["elsewhere", "first", "second"]
+    with Session(sqlite_engine) as session:
+        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+    assert [(r.status, r.last_error) for r in rows] == [
+        ("sent", INTERRUPTED),
+        ("sent", None),
+        ("sent", None),
+    ]

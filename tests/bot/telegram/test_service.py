@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from bot.outbox import enqueue
 from bot.telegram import TelegramConfigError, api_urls, run_telegram
-from bot.telegram._service import check_settings
+from bot.telegram._service import UpdateHandler, check_settings
 from bot.timers import fire_all_due
 from handlers.types import Action, Button, ChatRef, Reply
 from sla.db import session_scope
@@ -261,6 +261,27 @@ async def test_a_redelivered_update_is_handled_once(telegram: Telegram) -> None:
     with Session(telegram.engine) as session:
         keys = [e.key for e in session.exec(select(InboundEvent))]
     assert f"123456:{update['update_id']}" in keys
+
+
+async def test_an_answer_is_queued_with_the_change_so_a_crash_right_after_loses_nothing(
+    telegram: Telegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The priority question a press asks is queued in the handling's transaction: if the
+    process dies right after handling (before anything else runs), it is still sent, and the
+    redelivered press (Telegram never heard 200) changes nothing and asks nothing twice."""
+    _, card = await report(telegram)
+
+    async def died(*args: Any) -> None:
+        raise asyncio.CancelledError  # the process is gone: nothing after handling runs
+
+    monkeypatch.setattr(UpdateHandler, "_show", died)
+    update = telegram.api.press(SAM, card, NL._("Priority"))
+    question = await telegram.message(SUPPORT_GROUP, "PLEK-1", after=card.message_id)
+    assert "P2" in " ".join(label for label, _ in question.buttons())
+    telegram.api.redeliver(update)
+    await telegram.handled(update)
+    asked = [m for m in telegram.api.messages(SUPPORT_GROUP) if m.message_id > card.message_id]
+    assert asked == [question]
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # PTB's own
