@@ -6,6 +6,7 @@ gauges that describe the database (open incidents, outbox backlog) are read at s
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,7 +67,9 @@ class DatabaseGauges:
                 .where(col(Incident.status).in_([s.value for s in OPEN_STATUSES]))
             ).scalar_one()
             backlog = session.execute(
-                select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))
+                select(OutboxMessage.status, func.count())
+                .where(col(OutboxMessage.status) != "sent")  # sent rows only grow
+                .group_by(col(OutboxMessage.status))
             ).all()
             pending_timers = session.execute(
                 select(func.count()).select_from(Timer).where(col(Timer.fired_at).is_(None))
@@ -98,10 +101,13 @@ def health_app(engine: Engine, ready: dict[str, bool]) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    def ping() -> None:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
     async def readyz(_: web.Request) -> web.Response:
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+        try:  # off the loop: a database that does not answer must not stall the bot
+            await asyncio.to_thread(ping)
         except Exception:
             return web.json_response({"status": "database unavailable"}, status=503)
         if not all(ready.values()):
@@ -110,7 +116,8 @@ def health_app(engine: Engine, ready: dict[str, bool]) -> web.Application:
         return web.json_response({"status": "ready"})
 
     async def metrics(_: web.Request) -> web.Response:
-        body = generate_latest(REGISTRY) + generate_latest(registry)
+        gauges = await asyncio.to_thread(generate_latest, registry)  # queries the database
+        body = generate_latest(REGISTRY) + gauges
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     app = web.Application()

@@ -11,6 +11,7 @@ periodic sweep that also picks up timers other replicas created. It keeps no sta
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -132,6 +133,8 @@ class TimerRunner:
         self.sweep_seconds = sweep_seconds
         self.after_firing = after_firing
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._failures = 0
+        self._running = self._again = False
 
     def start(self) -> None:
         self.scheduler.add_job(
@@ -155,17 +158,44 @@ class TimerRunner:
         self._wake_at(datetime.now(UTC))
 
     async def run_once(self) -> None:
-        """Fire everything due (missed timers after downtime included), then sleep till next."""
-        try:
-            fired = fire_all_due(self.engine)
-        except Exception:
-            log.exception("firing timers failed; the sweep tries again")
+        """Fire everything due (missed timers after downtime included), then sleep till next.
+
+        The database work runs in a thread, so a slow or absent database never stalls the
+        loop (chat events, health checks). One run at a time: a wake during a run makes the
+        run look again when it is done. When the database is away, try again after 1, 2,
+        4 ... seconds (at most a sweep), so timers that fell due meanwhile fire soon after.
+        """
+        if self._running:
+            self._again = True
             return
+        self._running = True
+        try:
+            self._again = True
+            while self._again:
+                self._again = False
+                await self._run()
+        finally:
+            self._running = False
+
+    async def _run(self) -> None:
+        try:
+            fired, upcoming = await asyncio.to_thread(self._fire)
+        except Exception:
+            self._failures += 1
+            delay = min(2.0 ** (self._failures - 1), self.sweep_seconds)
+            log.warning(
+                "firing timers failed; trying again in %.0f s", delay, exc_info=self._failures == 1
+            )
+            self._wake_at(datetime.now(UTC) + timedelta(seconds=delay))
+            return
+        self._failures = 0
         if fired and self.after_firing is not None:
             await self.after_firing()
-        upcoming = next_due(self.engine)
         if upcoming is not None:
             self._wake_at(upcoming)
+
+    def _fire(self) -> tuple[int, datetime | None]:
+        return fire_all_due(self.engine), next_due(self.engine)
 
     def _wake_at(self, moment: datetime) -> None:
         if not self.scheduler.running:
@@ -180,6 +210,7 @@ class TimerRunner:
             # A run schedules the next wake before it returns. When that timer is already due
             # (firing took longer than the gap to it), APScheduler counts the run as still going
             # and, with one instance allowed, skipped the wake: the timers then waited for the
-            # next sweep, up to 30 s late. Runs never overlap (firing does not await).
+            # next sweep, up to 30 s late. A second instance during a run only asks it to look
+            # again (see run_once).
             max_instances=2,
         )

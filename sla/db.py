@@ -25,6 +25,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # A server that does not answer (network gone) fails a connection attempt after 10 s
+    # instead of hanging the thread that asked; the caller retries.
+    connect_args = kwargs.setdefault("connect_args", {})
+    connect_args.setdefault("connect_timeout", 10)
     return create_engine(url, **kwargs)
 
 
