@@ -3,8 +3,10 @@
 It keeps what Telegram would show (each chat's messages, edited in place), checks what Telegram
 checks (HTML parse mode, 64-byte callback data, text length, "message is not modified"), records
 every call, and serves injected updates through long polling (``getUpdates`` with ``offset`` and
-``timeout``). Failures are injected per method and chat: flood control (429 with
-``parameters.retry_after``) and blocked users (403).
+``timeout``) or, with ``push``, as Telegram does to a webhook: one update at a time, in order, each
+posted again until the bot answers 200. Failures are injected per method and chat: flood control
+(429 with ``parameters.retry_after``) and blocked users (403); or at random with a
+:class:`~tests.bot.chaos.Chaos` (server errors, 429s, answers that never come in time).
 """
 
 from __future__ import annotations
@@ -17,15 +19,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, TypeVar
 
+import aiohttp
 from aiohttp import web
+
+from tests.bot.chaos import Chaos, Fault
 
 TOKEN = "123456:TEST-token"
 BOT = {"id": 123456, "is_bot": True, "first_name": "slabot", "username": "slabot_test_bot"}
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a"}
 TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9-]*)(\s[^<>]*)?>")
 ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -160,6 +167,21 @@ class FakeBotApi:
     failures: list[Failure] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     base_url: str = ""
+    chaos: Chaos | None = None
+    # Calls that took effect but whose answer was held back until the client gave up.
+    unanswered: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Called when a call has taken effect, before it is answered (a test may kill the bot here).
+    on_effect: Callable[[str, dict[str, Any]], None] | None = None
+    # Webhook delivery (``push``): the URL and secret the bot set, and what happened.
+    push: bool = False
+    webhook: tuple[str, str] | None = None
+    pushed: int = 0  # updates the bot answered with 200
+    push_failures: int = 0  # posts it did not answer with 200 (each is posted again)
+    on_push: Callable[[dict[str, Any]], None] | None = None  # about to post an update
+    retry_delay: float = 0.05
+    _by_chat: dict[int, list[Sent]] = field(default_factory=dict)
+    _news: dict[int, asyncio.Event] = field(default_factory=dict)
+    _pusher: asyncio.Task[None] | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -213,9 +235,25 @@ class FakeBotApi:
         self.failures.append(Failure(method, chat_id, error, times))
 
     def messages(self, chat_id: int) -> list[Sent]:
-        return sorted(
-            (m for m in self.sent.values() if m.chat_id == chat_id), key=lambda m: m.message_id
-        )
+        return list(self._by_chat.get(chat_id, ()))
+
+    async def wait_for(
+        self, chat_id: int, check: Callable[[list[Sent]], T | None], timeout: float = 10.0
+    ) -> T:
+        """Wait until ``check`` finds something in the chat's messages; woken by each change."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            news = self._news.setdefault(chat_id, asyncio.Event())
+            news.clear()
+            found = check(self._by_chat.get(chat_id, []))
+            if found is not None:
+                return found
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"nothing found in chat {chat_id} in {timeout} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(news.wait(), remaining)
 
     def texts(self, chat_id: int) -> list[str]:
         return [m.text for m in self.messages(chat_id)]
@@ -237,6 +275,14 @@ class FakeBotApi:
         app.router.add_post("/bot{token}/{method}", self._handle)
         return app
 
+    async def close(self) -> None:
+        """Stop posting to the webhook."""
+        if self._pusher is not None:
+            self._pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pusher
+            self._pusher = None
+
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != TOKEN:
             return _error(ApiError(401, "Unauthorized"))
@@ -246,14 +292,40 @@ class FakeBotApi:
         handler: Callable[[dict[str, Any]], Any] | None = getattr(self, f"_m_{method}", None)
         if handler is None:
             return _error(ApiError(404, f"Not Found: method {method} is not faked"))
+        fault = self.chaos.decide(method, params.get("chat_id")) if self.chaos else None
         try:
             self._injected_failure(method, params)
+            if fault is not None and fault.kind != "late":
+                return await self._fault(fault)
             result = handler(params)
             if asyncio.iscoroutine(result):
                 result = await result
         except ApiError as error:
             return _error(error)
+        if self.on_effect is not None:
+            self.on_effect(method, params)
+        if fault is not None:  # late: it happened, but the answer comes after the client gave up
+            self.unanswered.append((method, params))
+            await self._hold()
         return web.json_response({"ok": True, "result": result})
+
+    async def _fault(self, fault: Fault) -> web.Response:
+        """A failure before anything happened."""
+        if fault.kind == "429":
+            seconds = fault.retry_after
+            raise ApiError(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
+        if fault.kind == "5xx" and fault.status == 502:  # the proxy in front answers, in HTML
+            return web.Response(
+                status=502, text="<html>502 Bad Gateway</html>", content_type="text/html"
+            )
+        if fault.kind == "5xx":
+            raise ApiError(fault.status, "Internal Server Error")
+        await self._hold()
+        raise ApiError(504, "Gateway Timeout")
+
+    async def _hold(self) -> None:
+        assert self.chaos is not None
+        await asyncio.sleep(self.chaos.hold)  # cancelled when the client hangs up
 
     def _injected_failure(self, method: str, params: dict[str, Any]) -> None:
         chat = params.get("chat_id")
@@ -276,7 +348,39 @@ class FakeBotApi:
         return True
 
     def _m_setWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = (params["url"], params.get("secret_token") or "")
+        if self.push and self._pusher is None:
+            self._pusher = asyncio.create_task(self._push())
         return True
+
+    async def _push(self) -> None:
+        """Post the updates to the webhook one at a time, oldest first, each until it is
+        answered 200 (``max_connections=1``: a person's updates arrive in order)."""
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            while True:
+                queue = self.replays or self.updates
+                if not queue or self.webhook is None:
+                    self._arrived.clear()
+                    await self._arrived.wait()
+                    continue
+                update = queue[0]
+                if self.on_push is not None:
+                    self.on_push(update)
+                url, secret = self.webhook
+                try:
+                    async with http.post(
+                        url, json=update, headers={SECRET_HEADER: secret}
+                    ) as answer:
+                        delivered = answer.status == 200
+                except (aiohttp.ClientError, TimeoutError):
+                    delivered = False
+                if delivered:
+                    queue.remove(update)
+                    self.pushed += 1
+                else:
+                    self.push_failures += 1
+                    await asyncio.sleep(self.retry_delay)  # Telegram tries again later
 
     def _m_setMyCommands(self, params: dict[str, Any]) -> Any:
         for command in json.loads(params["commands"]):
@@ -302,8 +406,18 @@ class FakeBotApi:
         markup = _markup(params)
         chat = int(params["chat_id"])
         message = Sent(chat, next(self._ids), text, entities, markup)
-        self.sent[(chat, message.message_id)] = message
+        self._keep(message)
         return message.as_message()
+
+    def _keep(self, message: Sent) -> None:
+        self.sent[(message.chat_id, message.message_id)] = message
+        self._by_chat.setdefault(message.chat_id, []).append(message)
+        self._changed(message.chat_id)
+
+    def _changed(self, chat_id: int) -> None:
+        news = self._news.get(chat_id)
+        if news is not None:
+            news.set()
 
     def _m_editMessageText(self, params: dict[str, Any]) -> Any:
         key = (int(params["chat_id"]), int(params["message_id"]))
@@ -320,6 +434,7 @@ class FakeBotApi:
             )
         message.text, message.entities, message.markup = text, entities, markup
         message.edits += 1
+        self._changed(message.chat_id)
         return message.as_message()
 
     def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
@@ -340,7 +455,7 @@ class FakeBotApi:
             raise ApiError(400, f"Bad Request: there is no {kind} in the request")
         message = Sent(chat, next(self._ids), params.get("caption") or "", [], None, kind)
         message.filename = upload.filename
-        self.sent[(chat, message.message_id)] = message
+        self._keep(message)
         body = message.as_message()
         file = {"file_id": f"f{message.message_id}", "file_unique_id": f"u{message.message_id}"}
         if kind == "photo":
