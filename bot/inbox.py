@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -30,9 +31,26 @@ from sla.models import InboundEvent
 log = logging.getLogger(__name__)
 
 
+_INBOUND = InboundEvent.metadata.tables["inboundevent"]
+# One statement that marks the key and says whether it was new, built once (building a statement
+# costs more than running it on SQLite). On PostgreSQL a second replica inserting the same key
+# waits for the first one's transaction: after its commit the key conflicts (nothing inserted,
+# nothing returned), after its rollback the second one inserts it and handles the event.
+_MARK = {
+    name: insert(_INBOUND)
+    .on_conflict_do_nothing(index_elements=[_INBOUND.c.platform, _INBOUND.c.key])
+    .returning(_INBOUND.c.key)
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+
+
 def first_time(session: Session, platform: str, key: str, now: datetime) -> bool:
     """Record that ``key`` was seen; False if it was (also by another replica)."""
-    try:
+    mark = _MARK.get(session.get_bind().dialect.name)
+    if mark is not None:
+        values = {"platform": platform, "key": key, "seen_at": now}
+        return session.execute(mark, values).first() is not None
+    try:  # a database without ON CONFLICT: a savepoint around the row
         with session.begin_nested():
             session.add(InboundEvent(platform=platform, key=key, seen_at=now))
     except IntegrityError:

@@ -13,11 +13,10 @@ import base64
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, insert, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -53,12 +52,38 @@ class Transport(Protocol):
 
 
 def to_payload(reply: Reply) -> dict[str, Any]:
-    data = asdict(reply)
-    data["attachments"] = [
-        {"name": a.name, "mime": a.mime, "data": base64.b64encode(a.data).decode("ascii")}
-        for a in reply.attachments
-    ]
-    return data
+    """The reply as JSON values, every field of it (field by field: ``asdict`` deep-copies)."""
+    chat, prompt = reply.chat, reply.prompt
+    return {
+        "text": reply.text,
+        "chat": {"platform": chat.platform, "id": chat.id, "private": chat.private}
+        if chat
+        else None,
+        "title": reply.title,
+        "facts": [[name, value] for name, value in reply.facts],
+        "buttons": [
+            {"label": b.label, "action": str(b.action), "value": b.value, "style": b.style}
+            for b in reply.buttons
+        ],
+        "prompt": {
+            "step": prompt.step,
+            "text": prompt.text,
+            "choices": [{"id": c.id, "label": c.label} for c in prompt.choices],
+            "hint": prompt.hint,
+            "multiline": prompt.multiline,
+        }
+        if prompt
+        else None,
+        "key": reply.key,
+        "ephemeral": reply.ephemeral,
+        "alert": reply.alert,
+        "lang": reply.lang,
+        "tags": list(reply.tags),
+        "attachments": [
+            {"name": a.name, "mime": a.mime, "data": base64.b64encode(a.data).decode("ascii")}
+            for a in reply.attachments
+        ],
+    }
 
 
 def from_payload(data: Mapping[str, Any]) -> Reply:
@@ -94,29 +119,40 @@ def from_payload(data: Mapping[str, Any]) -> Reply:
     )
 
 
+_OUTBOX = OutboxMessage.metadata.tables["outboxmessage"]
+_ADD_MESSAGES = insert(_OUTBOX)
+
+
 def enqueue(
     session: Session,
     replies: Iterable[Reply],
     now: datetime,
     *,
     incident_id: int | None = None,
-) -> list[OutboxMessage]:
-    """Write replies that name their chat as pending messages (in the caller's transaction)."""
-    rows = []
-    for reply in replies:
-        if reply.chat is None:
-            continue
-        row = OutboxMessage(
-            created_at=now,
-            platform=reply.chat.platform,
-            chat_id=reply.chat.id,
-            payload=to_payload(reply),
-            next_attempt_at=now,
-            incident_id=incident_id,
-        )
-        session.add(row)
-        rows.append(row)
-    return rows
+) -> int:
+    """Write replies that name their chat as pending messages (in the caller's transaction).
+
+    One INSERT on the table for all of them, at once, in the order given (a chat's order is the
+    order of the ids); not OutboxMessage objects through the unit of work, which cost several
+    times as much. Returns how many were written.
+    """
+    rows = [
+        {
+            "created_at": now,
+            "platform": reply.chat.platform,
+            "chat_id": reply.chat.id,
+            "payload": to_payload(reply),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "incident_id": incident_id,
+        }
+        for reply in replies
+        if reply.chat is not None
+    ]
+    if rows:
+        session.execute(_ADD_MESSAGES, rows)
+    return len(rows)
 
 
 def backoff(attempts: int) -> timedelta:

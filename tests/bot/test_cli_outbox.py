@@ -23,12 +23,13 @@ def test_list_and_retry_parked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("SLABOT_DATABASE_URL", url)
     engine = open_database(url)
     with session_scope(engine) as session:
-        rows = enqueue(
+        enqueue(
             session,
             [Reply("secret body", chat=ChatRef("telegram", "42"))],
             datetime(2026, 11, 24, tzinfo=UTC),
         )
-        rows[0].status, rows[0].attempts, rows[0].last_error = "parked", 8, "Forbidden"
+        parked = session.exec(select(OutboxMessage)).one()
+        parked.status, parked.attempts, parked.last_error = "parked", 8, "Forbidden"
     runner = CliRunner()
     listed = runner.invoke(app, ["outbox", "list"])
     assert listed.exit_code == 0 and "parked" in listed.output and "telegram:42" in listed.output

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.inbox import Inbox
 from handlers.types import Action, ButtonPress, ChatRef, Command, Text, UserRef
-from sla.models import Incident, OutboxMessage
-from tests.conftest import load_demo_directory
+from sla.db import make_engine
+from sla.models import InboundEvent, Incident, OutboxMessage
+from tests.conftest import POSTGRES_URL, load_demo_directory
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -131,3 +136,96 @@ def test_keep_origin_also_hands_back_a_failure(
     assert _outbox(sqlite_engine) == []
     monkeypatch.undo()
     assert inbox.process(event, dedupe="u-2", keep_origin=True) != []
+
+
+def test_redelivery_and_retry_after_a_failure_on_both_engines(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dedupe mark holds on SQLite and PostgreSQL: a handling that failed leaves none (the
+    retry is handled), a handled event is not handled again."""
+    import bot.inbox
+
+    load_demo_directory(engine)
+    inbox = Inbox(engine, clock=lambda: T0)
+    event = Command("help", "", UserRef("console", "anna"), ChatRef("console", "anna"))
+
+    def boom(*args: object) -> list[object]:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(bot.inbox, "dispatch", boom)
+    assert inbox.process(event, dedupe="u-1")[0].alert
+    monkeypatch.undo()
+    assert inbox.process(event, dedupe="u-1") == []
+    assert inbox.process(event, dedupe="u-1") == []
+    assert inbox.process(event, dedupe="u-1", keep_origin=True) == []
+    assert len(_outbox(engine)) == 1
+    with Session(engine) as session:
+        assert len(session.exec(select(InboundEvent)).all()) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("first_fails", [False, True])
+def test_two_replicas_racing_on_one_event_on_postgres(
+    postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch, first_fails: bool
+) -> None:
+    """Two replicas (two engines, two threads) get the same event at once: the second waits for
+    the first one's transaction and does not handle the event again; if the first one fails,
+    the second one handles it."""
+    import bot.inbox
+
+    load_demo_directory(postgres_engine)
+    with postgres_engine.connect() as conn:
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    name = f"slabot-race-{uuid.uuid4().hex[:8]}"
+    options = {"options": f"-csearch_path={schema}", "application_name": name}
+    other = make_engine(POSTGRES_URL, connect_args=options)
+    real_dispatch = bot.inbox.dispatch
+    calls: list[str] = []
+    handling = threading.Event()
+
+    def second_waits() -> bool:
+        """The other replica's INSERT of the key waits on a lock (the first one's row)."""
+        query = text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE application_name = :name AND wait_event_type = 'Lock'"
+        )
+        for _ in range(1000):
+            with postgres_engine.connect() as conn:
+                if conn.execute(query, {"name": name}).scalar_one():
+                    return True
+            threading.Event().wait(0.01)
+        return False
+
+    def dispatch(*args: Any) -> Any:
+        calls.append(threading.current_thread().name)
+        if len(calls) == 1:  # the first replica, with its mark written, not yet committed
+            handling.set()
+            assert second_waits()
+            if first_fails:
+                raise RuntimeError("disk on fire")
+        return real_dispatch(*args)
+
+    monkeypatch.setattr(bot.inbox, "dispatch", dispatch)
+    event = Command("help", "", UserRef("slack", "UANNA"), ChatRef("slack", "DANNA"))
+    results: dict[str, list[Any]] = {}
+
+    def replica(which: str, engine: Engine) -> None:
+        results[which] = Inbox(engine, clock=lambda: T0).process(event, dedupe="Ev-race")
+
+    first = threading.Thread(target=replica, args=("first", postgres_engine), name="first")
+    second = threading.Thread(target=replica, args=("second", other), name="second")
+    try:
+        first.start()
+        assert handling.wait(30)
+        second.start()
+        first.join(30)
+        second.join(30)
+    finally:
+        other.dispose()
+    assert not first.is_alive() and not second.is_alive()
+    assert calls == (["first", "second"] if first_fails else ["first"])
+    assert (results["first"] != []) == first_fails  # the apology when it failed
+    assert results["second"] == []
+    assert len(_outbox(postgres_engine)) == 1  # the help text, once
+    with Session(postgres_engine) as session:
+        assert len(session.exec(select(InboundEvent)).all()) == 1

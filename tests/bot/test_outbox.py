@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -71,6 +73,45 @@ def test_payload_round_trip() -> None:
         attachments=(Attachment("r.csv", "text/csv", b"a,b\n"),),
     )
     assert from_payload(to_payload(reply)) == reply
+
+
+def test_payload_is_every_field_as_json_and_rows_keep_the_order(sqlite_engine: Engine) -> None:
+    """The payload names every field of a reply and its parts, holds only JSON values (it reads
+    back from the database as written), and one enqueue writes its messages in order."""
+    reply = Reply(
+        "t",
+        chat=ChatRef("slack", "C1", False),
+        title="x",
+        facts=(("a", "b"), ("c", "d")),
+        buttons=(Button("OK", Action.ACK, "PLEK-1", "primary"), Button("?", Action.PRIORITY)),
+        prompt=Prompt("q", "Q?", (Choice("a", "A"), Choice("b", "B")), "hint", True),
+        key="k",
+        ephemeral=True,
+        alert=True,
+        lang="nl",
+        tags=("card", "x"),
+        attachments=(Attachment("r.csv", "text/csv", b"a,b\n"),),
+    )
+    payload = to_payload(reply)
+    assert list(payload) == [f.name for f in dataclasses.fields(Reply)]
+    assert list(payload["chat"]) == [f.name for f in dataclasses.fields(ChatRef)]
+    assert list(payload["buttons"][0]) == [f.name for f in dataclasses.fields(Button)]
+    assert list(payload["prompt"]) == [f.name for f in dataclasses.fields(Prompt)]
+    assert json.loads(json.dumps(payload)) == payload
+    plain = Reply("plain", chat=ChatRef("telegram", "42"))
+    assert json.loads(json.dumps(to_payload(plain))) == to_payload(plain)
+    with session_scope(sqlite_engine) as session:
+        written = enqueue(session, [reply, Reply("no chat"), plain, reply], T0)
+    assert written == 3
+    with Session(sqlite_engine) as session:
+        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+    assert [from_payload(r.payload) for r in rows] == [reply, plain, reply]
+    assert [(r.platform, r.chat_id, r.status, r.attempts) for r in rows] == [
+        ("slack", "C1", "pending", 0),
+        ("telegram", "42", "pending", 0),
+        ("slack", "C1", "pending", 0),
+    ]
+    assert all(r.created_at == r.next_attempt_at == T0 and r.sent_at is None for r in rows)
 
 
 def test_delivers_in_order_and_edits_keyed_messages(sqlite_engine: Engine) -> None:
