@@ -1,6 +1,7 @@
 """A local fake of the parts of Slack the bot uses: the Web API methods, file uploads,
 response URLs and Socket Mode, on 127.0.0.1. Every call is recorded; failures (429 with
-Retry-After, error codes) can be queued per method."""
+Retry-After, error codes) can be queued per method, or drawn at random with a
+:class:`~tests.bot.chaos.Chaos` (server errors, 429s, answers that never come in time)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
+
+from tests.bot.chaos import Chaos, Fault
 
 TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
@@ -46,6 +49,12 @@ class FakeSlack:
     responses: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     inactive: set[str] = field(default_factory=set)  # deactivated accounts: no DM reaches them
+    # What people see, in order: (conversation, ts, text) of each post and ephemeral message;
+    # the conversation of an ephemeral one is CHANNEL/USER.
+    posted: list[tuple[str, str, str]] = field(default_factory=list)
+    chaos: Chaos | None = None
+    # Calls that took effect but whose answer was held back until the client gave up.
+    unanswered: list[Call] = field(default_factory=list)
     base: str = ""
     _counter: int = 0
     _runner: web.AppRunner | None = None
@@ -65,7 +74,8 @@ class FakeSlack:
                 web.get("/socket", self._socket),
             ]
         )
-        self._runner = web.AppRunner(app, access_log=None)
+        # A request the client gave up on ends with its connection (no answer comes any more).
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -144,7 +154,40 @@ class FakeSlack:
         )
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
-        return web.json_response(handler(args))
+        fault = self.chaos.decide(method, self._conversation(args)) if self.chaos else None
+        if fault is not None and fault.kind != "late":
+            return await self._fault(fault)
+        result = handler(args)
+        if fault is not None:  # late: it happened, but the answer comes after the client gave up
+            self.unanswered.append(self.calls[-1])
+            await self._hold()
+        return web.json_response(result)
+
+    def _conversation(self, args: dict[str, Any]) -> str:
+        """Where a call writes, as the outbox names it (a DM by user id, CHANNEL/USER)."""
+        channel = self._channel(str(args.get("channel", "")))
+        user = args.get("user")
+        return f"{channel}/{user}" if user else channel
+
+    async def _fault(self, fault: Fault) -> web.Response:
+        """A failure before anything happened."""
+        if fault.kind == "429":
+            headers = {"Retry-After": str(fault.retry_after)}
+            body = {"ok": False, "error": "ratelimited"}
+            return web.json_response(body, status=429, headers=headers)
+        if fault.kind == "5xx" and fault.status == 502:  # the load balancer answers, in HTML
+            return web.Response(
+                status=502, text="<html>Bad Gateway</html>", content_type="text/html"
+            )
+        if fault.kind == "5xx":
+            error = "internal_error" if fault.status == 500 else "service_unavailable"
+            return web.json_response({"ok": False, "error": error}, status=fault.status)
+        await self._hold()
+        return web.json_response({"ok": False, "error": "request_timeout"}, status=504)
+
+    async def _hold(self) -> None:
+        assert self.chaos is not None
+        await asyncio.sleep(self.chaos.hold)  # cancelled when the client hangs up
 
     def m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -183,6 +226,7 @@ class FakeSlack:
             return {"ok": False, "error": "account_inactive"}
         ts = self._ts()
         self.messages[(channel, ts)] = {"text": args.get("text"), "blocks": args.get("blocks")}
+        self.posted.append((channel, ts, str(args.get("text"))))
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text")}}
 
     def m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +239,9 @@ class FakeSlack:
     def m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         if args["channel"].startswith("CGONE"):
             return {"ok": False, "error": "channel_not_found"}
-        return {"ok": True, "message_ts": self._ts()}
+        ts = self._ts()
+        self.posted.append((f"{args['channel']}/{args['user']}", ts, str(args.get("text"))))
+        return {"ok": True, "message_ts": ts}
 
     def m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": {"id": self._channel(str(args["users"]))}}
