@@ -323,14 +323,22 @@ class DeliveryLoop:
         self._wake.set()
 
     async def run(self) -> None:
+        failures = 0
         while not self._stopping:
+            wait = self.idle_seconds
             try:
                 while await self._deliver_due():
                     pass
+                failures = 0
             except Exception:
-                log.exception("outbox delivery failed; trying again")
+                # The database away, most likely: back off to 30 s, one traceback per outage.
+                failures += 1
+                wait = max(wait, min(2.0 ** (failures - 1), 30.0))
+                log.warning(
+                    "outbox delivery failed; trying again in %.0f s", wait, exc_info=failures == 1
+                )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+                await asyncio.wait_for(self._wake.wait(), wait)
             self._wake.clear()
 
     async def drain(self, timeout: float = 10.0) -> None:
