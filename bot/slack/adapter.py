@@ -233,7 +233,8 @@ class SlackAdapter:
         async with self._busy():
             await ack()
             neutral = parse_action_id(action.get("action_id", ""))
-            if neutral is None:
+            if neutral is None:  # an old version's button, or not ours
+                await self._expired(body)
                 return
             value = action.get("value") or (action.get("selected_option") or {}).get("value", "")
             user = await self.users.ref(body["user"]["id"])
@@ -262,9 +263,12 @@ class SlackAdapter:
         """The "Answer" button under a free-text question sent as a message: a modal asks it."""
         async with self._busy():
             await ack()
-            prompt, lang = prompt_from_value(action.get("value") or "{}")
-            container = body.get("container") or {}
-            channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
+            found = prompt_from_value(action.get("value") or "")
+            if found is None:
+                await self._expired(body)
+                return
+            prompt, lang = found
+            channel = _channel_of(body)
             reply = Reply(prompt.text, prompt=prompt, lang=lang)
             t = translator(lang)
             title = t._("Report incident") if _is_intake_step(prompt.step) else "slabot"
@@ -323,6 +327,16 @@ class SlackAdapter:
             await self._run(event, dedupe=None, surface="modal", channel=meta.channel)
 
     # -- the pieces ------------------------------------------------------------------------------
+
+    async def _expired(self, body: dict[str, Any]) -> None:
+        """A button the bot cannot read: say so, only to the person who pressed it."""
+        user = await self.users.ref(body["user"]["id"])
+        t = translator(user.locale)
+        channel = _channel_of(body)
+        chat = ephemeral_chat(channel, user.id) if channel else user.id
+        reply = Reply(t._("This button has expired."), lang=t.lang, ephemeral=True)
+        await asyncio.to_thread(self._queue, [reply], ChatRef(PLATFORM, chat, private=True))
+        self.app.delivery.poke()
 
     async def _start(self, event: Command, trigger_id: str, channel: str) -> None:
         origin = await self._run(
@@ -449,6 +463,12 @@ def split_command(text: str) -> tuple[str, str]:
     name, _, args = text.strip().partition(" ")
     name = name.lstrip("/").lower()
     return (name or "help"), args.strip()
+
+
+def _channel_of(body: dict[str, Any]) -> str:
+    """The channel of the message a button was pressed on ("" in a modal)."""
+    container = body.get("container") or {}
+    return str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
 
 
 def _event_key(body: dict[str, Any]) -> str | None:

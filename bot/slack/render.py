@@ -212,9 +212,22 @@ def prompt_value(prompt: Prompt, lang: str) -> str:
     return json.dumps(data, ensure_ascii=False)[:BUTTON_VALUE]
 
 
-def prompt_from_value(value: str) -> tuple[Prompt, str]:
-    data = json.loads(value)
-    prompt = Prompt(str(data["s"]), str(data["t"]), (), data.get("h"), bool(data.get("m")))
+def prompt_from_value(value: str) -> tuple[Prompt, str] | None:
+    """The question :func:`prompt_value` packed; None for a value it did not write."""
+    try:
+        data = json.loads(value)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("s"), str):
+        return None
+    hint = data.get("h")
+    prompt = Prompt(
+        data["s"],
+        str(data.get("t") or ""),
+        (),
+        hint if isinstance(hint, str) else None,
+        bool(data.get("m")),
+    )
     return prompt, str(data.get("l") or "en")
 
 

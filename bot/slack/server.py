@@ -3,8 +3,10 @@
 HTTP requests are checked before anything else: ``v0=`` + HMAC-SHA256 over
 ``v0:{timestamp}:{raw body}`` with the signing secret, and a timestamp at most five minutes old;
 anything else is answered 401 and never parsed. (bolt checks the signature again; that is
-cheap.) A request Slack retries (``X-Slack-Retry-Num``) is handled like any other: the handlers
-see its ``event_id`` once, since the first delivery may never have arrived.
+cheap.) A signed body that is not a Slack payload bolt and the listeners can read (see
+:mod:`bot.slack.payloads`) is answered 400. A request Slack retries (``X-Slack-Retry-Num``)
+is handled like any other: the handlers see its ``event_id`` once, since the first delivery
+may never have arrived.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.app import BotApp
 from bot.settings import Settings
 from bot.slack.adapter import SlackAdapter
+from bot.slack.payloads import problem
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -31,11 +34,18 @@ MAX_AGE = 5 * 60  # seconds; older requests may be replays
 
 def verify(secret: str, body: bytes, timestamp: str, signature: str, now: float) -> bool:
     """Slack's request signature: ``v0=`` HMAC-SHA256 of ``v0:{timestamp}:{body}``, fresh."""
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > MAX_AGE:
+    # isdigit alone takes "\u00b2" (superscript two), which int() refuses.
+    if not (timestamp.isascii() and timestamp.isdigit()) or abs(now - int(timestamp)) > MAX_AGE:
         return False
     base = b"v0:" + timestamp.encode() + b":" + body
     expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, signature)
+
+
+def _content_type(request: web.Request) -> str | None:
+    """The media type as bolt reads it (the header up to ``;``, as written)."""
+    header = request.headers.get("Content-Type")
+    return header.split(";")[0] if header else None
 
 
 class SlackConfigError(RuntimeError):
@@ -95,11 +105,16 @@ class SlackService:
         ):
             return web.json_response({"error": "invalid request"}, status=401)
         try:
-            bolt_request = AsyncBoltRequest(
-                body=raw.decode("utf-8"), query=request.query_string, headers=dict(request.headers)
-            )
-        except (ValueError, TypeError, KeyError, AttributeError):
+            body = raw.decode("utf-8")
+        except ValueError:
+            body = None
+        found = "the body is not UTF-8" if body is None else problem(body, _content_type(request))
+        if body is None or found is not None:
+            log.warning("a signed Slack request refused: %s", found)
             return web.json_response({"error": "unreadable request"}, status=400)
+        bolt_request = AsyncBoltRequest(
+            body=body, query=request.query_string, headers=dict(request.headers)
+        )
         response = await self.adapter.bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
@@ -13,6 +13,7 @@ from handlers.router import dispatch
 from handlers.types import Action, ButtonPress, ChatRef, Command, Text, UserRef
 from sla.db import session_scope
 from tests.conftest import load_demo_directory
+from tests.fuzzing import fuzz_settings
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 PEOPLE = ["anna", "bram", "karl", "sanne", "lotte", "petra", "emma", "support", "lisa", "x"]
@@ -66,11 +67,7 @@ events = st.one_of(
 )
 
 
-@settings(
-    max_examples=2500,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz_settings("handlers")  # how many: tests/fuzzing.py (SLABOT_FUZZ_EXAMPLES)
 @given(sequence=st.lists(events, min_size=1, max_size=4))
 def test_random_events_never_crash_and_commands_are_answered(
     sqlite_engine: Engine, sequence: list[Command | Text | ButtonPress]
