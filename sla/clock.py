@@ -9,136 +9,55 @@ another start event (the root cause being known); paused stretches add no elapse
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Literal
 
 from sla.calendar import BusinessCalendar
+from sla.clock_results import (
+    NO_DEADLINE,
+    Deadline,
+    DeadlineDraft,
+    Deadlines,
+    Rule,
+    TargetName,
+    new_deadline,
+    new_deadlines,
+)
 from sla.policy import Kind, Policy
-from sla.policy_schema import Localized, Target
+from sla.policy_schema import Target
+
+__all__ = [
+    "NO_DEADLINE",
+    "Deadline",
+    "Deadlines",
+    "Pause",
+    "Rule",
+    "SlaClock",
+    "TargetName",
+    "TierNotAllowed",
+    "as_timedelta",
+    "clock_for",
+    "merge_pauses",
+]
 
 Pause = tuple[datetime, datetime]
-TargetName = Literal["response", "resolution"]
 
 
 class TierNotAllowed(ValueError):
     """The customer's tier may not use this priority (Perplex Prio1 is First Class only)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """A target made concrete for one report: the variant chosen, the defaults filled in."""
-
-    kind: Literal["none", "duration", "next_workday_close"]
-    seconds: float
-    clock: Literal["office", "24x7"]
-    start: Literal["report", "root_cause"]
-    clause: str | None
-    note: Localized | None
-    variant: Literal["inside", "outside"] | None
-    workdays: float | None
-
-    @property
-    def office(self) -> bool:
-        return self.clock == "office"
-
-
-NO_DEADLINE = Rule("none", 0.0, "office", "report", None, None, None, None)
-
-
-@dataclass(frozen=True, slots=True)
-class Deadline:
-    name: TargetName
-    rule: Rule
-    started_at: datetime | None
-    due: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class Deadlines:
-    policy: str
-    kind: str
-    reported_at: datetime
-    inside_office_hours: bool
-    response: Deadline
-    resolution: Deadline
-
-    def as_json(self) -> dict[str, str | None]:
-        return {
-            "policy": self.policy,
-            "priority": self.kind,
-            "reported_at": self.reported_at.isoformat(),
-            "response_due": _iso(self.response.due),
-            "resolution_due": _iso(self.resolution.due),
-        }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-_Setter = Callable[[object, object], None]
-
-
-def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[_Setter, ...]:
-    """The slot setters of a frozen slots dataclass, in field order (checked against it).
-
-    The ``__init__`` of a frozen dataclass stores every field through ``object.__setattr__``;
-    for the three small objects of each :meth:`SlaClock.deadlines` call that cost more than the
-    arithmetic. Filling the slots directly builds the same, equally frozen, object twice as fast.
-    """
-    if tuple(f.name for f in fields(cls)) != names:
-        raise TypeError(f"{cls.__name__} fields changed: update its fast constructor")
-    return tuple(getattr(cls, name).__set__ for name in names)
-
-
-_new = object.__new__
-# Where a clock starts: epoch seconds, local time, office clock reading.
-_Start = tuple[float, datetime, float]
+_Start = tuple[float, datetime, bool, float]
 _Span = tuple[float, float]
-_NO_PAUSES: tuple[_Span, ...] = ()
-# The calendar's local(), without the method call: ``datetime.fromtimestamp(ts, calendar.tz)``.
+_Plan = tuple[Rule, Rule, bool]
+_MEMO_SIZE = 20_000  # local deadlines kept per clock: about 2 MB when full
 _fromtimestamp = datetime.fromtimestamp
-_DL_NAME, _DL_RULE, _DL_STARTED, _DL_DUE = _slot_setters(
-    Deadline, ("name", "rule", "started_at", "due")
-)
-_DLS_POLICY, _DLS_KIND, _DLS_REPORTED, _DLS_INSIDE, _DLS_RESPONSE, _DLS_RESOLUTION = _slot_setters(
-    Deadlines,
-    ("policy", "kind", "reported_at", "inside_office_hours", "response", "resolution"),
-)
 
 
-def _new_deadline(
-    name: TargetName, rule: Rule, started_at: datetime | None, due: datetime | None
-) -> Deadline:
-    """``Deadline(name, rule, started_at, due)``, built fast (see :func:`_slot_setters`)."""
-    deadline = _new(Deadline)
-    _DL_NAME(deadline, name)
-    _DL_RULE(deadline, rule)
-    _DL_STARTED(deadline, started_at)
-    _DL_DUE(deadline, due)
-    return deadline
-
-
-def _new_deadlines(
-    policy: str,
-    kind: str,
-    reported_at: datetime,
-    inside: bool,
-    response: Deadline,
-    resolution: Deadline,
-) -> Deadlines:
-    """``Deadlines(...)``, built fast (see :func:`_slot_setters`)."""
-    result = _new(Deadlines)
-    _DLS_POLICY(result, policy)
-    _DLS_KIND(result, kind)
-    _DLS_REPORTED(result, reported_at)
-    _DLS_INSIDE(result, inside)
-    _DLS_RESPONSE(result, response)
-    _DLS_RESOLUTION(result, resolution)
-    return result
+def _plan(response: Rule, resolution: Rule) -> tuple[Rule, Rule, bool]:
+    return response, resolution, "root_cause" in (response.start, resolution.start)
 
 
 def _resolve(target: Target | None, inside: bool, parent: Target | None = None) -> Rule:
@@ -202,7 +121,9 @@ class SlaClock:
 
     :meth:`deadlines` is called for every report, re-prioritisation, card and timer plan, so its
     common case (no pauses) is kept short: rules are resolved per priority up front, the report
-    is located in the calendar once, and an office-clock deadline is one more search.
+    is located in the calendar once (the root cause only when a clock starts there), and an
+    office-clock deadline is one more search, or a look-up when its clock starts while the office
+    is closed (:meth:`_remember`).
     """
 
     def __init__(self, policy: Policy) -> None:
@@ -212,15 +133,22 @@ class SlaClock:
         self._policy_id = policy.id
         self._tz = self.calendar.tz
         self._rules: dict[tuple[str, bool], tuple[Rule, Rule]] = {}
-        # By exact key: the kind and its (response, resolution) rules, [0] outside, [1] inside.
-        self._plans: dict[str, tuple[Kind, tuple[tuple[Rule, Rule], tuple[Rule, Rule]]]] = {}
+        # By exact key: the kind and its plans, [0] outside office hours, [1] inside: the
+        # (response, resolution) rules and whether either clock starts at the root cause.
+        self._plans: dict[str, tuple[Kind, tuple[_Plan, _Plan]]] = {}
         for key, kind in policy.kinds.items():
             for inside in (True, False):
                 self._rules[key, inside] = (
                     self._concrete(_resolve(kind.response, inside)),
                     self._concrete(_resolve(kind.resolution, inside)),
                 )
-            self._plans[key] = (kind, (self._rules[key, False], self._rules[key, True]))
+            self._plans[key] = (
+                kind,
+                (_plan(*self._rules[key, False]), _plan(*self._rules[key, True])),
+            )
+        self._locate = self.calendar.locate_ts
+        self._at_reading = self.calendar.at_reading_ts
+        self._due_from_closed: dict[float, datetime] = {}  # see _remember
 
     def _concrete(self, rule: Rule) -> Rule:
         if rule.workdays is None:
@@ -264,36 +192,90 @@ class SlaClock:
     ) -> Deadlines:
         """Response and resolution deadlines of a report of ``key`` (priority or request type)."""
         try:
-            kind, rules = self._plans[key]
+            kind, plans = self._plans[key]
         except KeyError:  # forgives case and -/_, or raises KeyError
-            kind, rules = self._plans[self.policy.kind(key).id]
+            kind, plans = self._plans[self.policy.kind(key).id]
         if tier is not None:
             self.check_tier(kind, tier)
         if reported_at.tzinfo is None:
             _naive(reported_at)
         reported_ts = reported_at.timestamp()
-        inside, reading = self.calendar.locate_ts(reported_ts)
-        response, resolution = rules[inside]
-        report = (reported_ts, _fromtimestamp(reported_ts, self._tz), reading)
-        root = None if root_cause_at is None else self._start(root_cause_at)
-        pauses = merge_pauses(paused) if paused else _NO_PAUSES
-        return _new_deadlines(
+        inside, reading = self._locate(reported_ts)
+        response, resolution, needs_root = plans[inside]
+        report = (reported_ts, _fromtimestamp(reported_ts, self._tz), inside, reading)
+        root = None
+        if root_cause_at is not None:
+            if root_cause_at.tzinfo is None:
+                _naive(root_cause_at)
+            if needs_root:
+                root_ts = root_cause_at.timestamp()
+                if root_ts == reported_ts:  # known at once: the same start
+                    root = report
+                else:
+                    root_inside, root_reading = self._locate(root_ts)
+                    root = (root_ts, _fromtimestamp(root_ts, self._tz), root_inside, root_reading)
+        if paused:
+            pauses = merge_pauses(paused)
+            return new_deadlines(
+                self._policy_id,
+                kind.id,
+                report[1],
+                inside,
+                self._paused("response", response, report, root, pauses),
+                self._paused("resolution", resolution, report, root, pauses),
+            )
+        return new_deadlines(
             self._policy_id,
             kind.id,
             report[1],
             inside,
-            self._deadline("response", response, report, root, pauses),
-            self._deadline("resolution", resolution, report, root, pauses),
+            self._deadline("response", response, report if response.start == "report" else root),
+            self._deadline(
+                "resolution", resolution, report if resolution.start == "report" else root
+            ),
         )
 
-    def _start(self, moment: datetime) -> _Start:
-        """Where a clock starting at ``moment`` (an aware time) starts."""
-        if moment.tzinfo is None:
-            _naive(moment)
-        ts = moment.timestamp()
-        return ts, _fromtimestamp(ts, self._tz), self.calendar.locate_ts(ts)[1]
+    def _deadline(self, name: TargetName, rule: Rule, start: _Start | None) -> Deadline:
+        """One deadline without pauses, its clock started at ``start`` (None: not yet)."""
+        started = due = None
+        if start is not None:
+            start_ts, started, inside, reading = start
+            kind = rule.kind
+            if kind == "duration":
+                if rule.clock != "office":
+                    due = _fromtimestamp(start_ts + rule.seconds, self._tz)
+                elif inside:
+                    due = _fromtimestamp(self._at_reading(reading + rule.seconds), self._tz)
+                else:
+                    due = self._due_from_closed.get(reading + rule.seconds)
+                    if due is None:
+                        due = self._remember(reading + rule.seconds)
+            elif kind == "next_workday_close":
+                due = _fromtimestamp(self.calendar.close_of_next_workday_ts(start_ts), self._tz)
+        deadline = DeadlineDraft()  # new_deadline(name, rule, started, due), spelled out
+        deadline.name = name
+        deadline.rule = rule
+        deadline.started_at = started
+        deadline.due = due
+        deadline.__class__ = Deadline  # type: ignore[assignment]
+        return deadline  # type: ignore[return-value]
 
-    def _deadline(
+    def _remember(self, reading: float) -> datetime:
+        """The local time at which the office clock reads ``reading``, kept for next time.
+
+        Only for clocks that start while the office is closed: such a clock reads what it read
+        at the last closing, so its office deadline is one per opening and target (a few thousand
+        values a year), whatever the report time. Reports at night, at weekends and on holidays
+        then need neither the search nor the zone conversion. Readings stay valid for the life
+        of the calendar, so an entry never goes stale; the memo is emptied when it is full.
+        """
+        memo = self._due_from_closed
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        due = memo[reading] = _fromtimestamp(self._at_reading(reading), self._tz)
+        return due
+
+    def _paused(
         self,
         name: TargetName,
         rule: Rule,
@@ -301,25 +283,17 @@ class SlaClock:
         root: _Start | None,
         pauses: Sequence[_Span],
     ) -> Deadline:
-        """One deadline, its clock started at the report or at the root cause (if known)."""
+        """One deadline, paused stretches skipped if the policy pauses this clock."""
         start = report if rule.start == "report" else root
         if start is None:
-            return _new_deadline(name, rule, None, None)
-        start_ts, started, reading = start
-        kind = rule.kind
-        if kind == "none":
-            return _new_deadline(name, rule, started, None)
-        if pauses and name in self.pausable:
-            due = self.due_ts(rule, start_ts, pauses)
-        elif kind == "duration":
-            # due_ts without pauses, spelled out: nearly every deadline computed is this.
-            if rule.clock == "office":
-                due = self.calendar.at_reading_ts(reading + rule.seconds)
-            else:
-                due = start_ts + rule.seconds
-        else:  # without pauses, the close of the next workday itself
-            due = self.calendar.close_of_next_workday_ts(start_ts)
-        return _new_deadline(name, rule, started, _fromtimestamp(due, self._tz))
+            return new_deadline(name, rule, None, None)
+        if rule.kind == "none":
+            return new_deadline(name, rule, start[1], None)
+        if name not in self.pausable:
+            return self._deadline(name, rule, start)
+        return new_deadline(
+            name, rule, start[1], _fromtimestamp(self.due_ts(rule, start[0], pauses), self._tz)
+        )
 
     def amount(self, rule: Rule, start_ts: float) -> float:
         """The clock time the rule allows, in seconds, for a clock started at ``start_ts``."""

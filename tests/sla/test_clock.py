@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
+import random
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -34,6 +36,8 @@ def test_results_are_ordinary_frozen_dataclasses() -> None:
         Deadline("resolution", resolution.rule, at(2026, 11, 24, 10), at(2026, 11, 24, 14)),
     )
     assert result == rebuilt
+    assert type(result) is Deadlines and type(result.response) is Deadline
+    assert pickle.loads(pickle.dumps(result)) == result
     assert hash(result) == hash(rebuilt)
     assert repr(result) == repr(rebuilt)
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -110,3 +114,32 @@ def test_pauses_push_both_clocks() -> None:
         paused=[(at(2026, 11, 24, 15), at(2026, 11, 24, 17))],
     )
     assert result.resolution.due == at(2026, 11, 25, 10, 30)
+
+
+@pytest.mark.parametrize("policy_id", ["plek", "pluvo", "klik", "perplex", "infravision"])
+def test_remembered_deadlines_agree_with_the_general_path(policy_id: str) -> None:
+    """Deadlines from a warm clock (remembered local times) equal those of the pause path.
+
+    A clock started while the office is closed takes its deadline from the clock's memo; a
+    pause long before the report sends the same report through ``due_ts`` instead.
+    """
+    clock = clock_for(builtin_policy(policy_id))
+    rng = random.Random(policy_id)
+    long_ago = [(at(2024, 1, 1), at(2024, 1, 2))]
+    for _ in range(400):
+        reported = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(63_000_000))
+        root = reported + timedelta(seconds=rng.choice([0, rng.randrange(3 * 86400)]))
+        for key in clock.policy.kinds:
+            plain = [clock.deadlines(key, reported_at=reported, root_cause_at=root) for _ in "ab"]
+            general = clock.deadlines(
+                key, reported_at=reported, root_cause_at=root, paused=long_ago
+            )
+            assert plain[0] == plain[1] == general
+            for mine, theirs in zip(
+                (plain[1].response, plain[1].resolution),
+                (general.response, general.resolution),
+                strict=True,
+            ):
+                assert str(mine.due) == str(theirs.due) and str(mine.started_at) == str(
+                    theirs.started_at
+                )
