@@ -98,6 +98,8 @@ def intact(value: Any) -> bool:
     """Whether a drawn value (a :class:`Mangled` dict, a list of them) came out as meant."""
     if isinstance(value, Mangled):
         return value.intact
+    if isinstance(value, dict):
+        return all(intact(item) for item in value.values())
     if isinstance(value, list):
         return all(intact(item) for item in value)
     return True

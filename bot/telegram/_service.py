@@ -222,8 +222,12 @@ class UpdateHandler:
         if utf16_len(message.text) + utf16_len(label) + 3 > MAX_TEXT:
             return
         try:
+            shown = message.text_html
+        except ValueError:  # entities that split a character: the text without them
+            shown = html.escape(message.text, quote=False)
+        try:
             await message.edit_text(
-                f"{message.text_html}\n\n» <b>{html.escape(label, quote=False)}</b>",
+                f"{shown}\n\n» <b>{html.escape(label, quote=False)}</b>",
                 parse_mode=ParseMode.HTML,
                 reply_markup=None,
             )

@@ -127,6 +127,27 @@ queries = mangled(
     },
     optional=("data", "message", "inline_message_id"),
 )
+# A press on one of the bot's questions, the message as Telegram shows it (its entities may
+# not match its text: beyond it, overlapping, or splitting a character in two).
+choice_entities = st.lists(
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["bold", "italic", "pre", "text_link", "code"]),
+            "offset": st.integers(-2, 40),
+            "length": st.integers(-2, 40),
+        },
+        optional={"url": st.just("https://x.y")},
+    ),
+    max_size=4,
+)
+choice_presses = st.builds(
+    lambda person, text, marks, data, label: press(person, text, marks, data, label),
+    st.sampled_from(PEOPLE),
+    st.one_of(st.text(min_size=1, max_size=40), st.sampled_from(["h🙂llo", "🙂🙂", "<b>&"])),
+    choice_entities,
+    st.sampled_from(["x:", "a:1", "ok:", "a:incident", "sp:PLEK-1 P2"]),
+    st.text(min_size=1, max_size=20),
+)
 members = mangled(
     {
         "chat": chats,
@@ -196,6 +217,23 @@ def private(person: int, text: str, lang: str = "de", **extra: Any) -> Post:
     return update("message", next(_fresh), message)
 
 
+def press(person: int, text: str, entities: list[Any], data: str, label: str) -> Post:
+    """``person`` presses the button ``label`` (``data``) under the bot's message ``text``."""
+    message = {
+        "message_id": 7,
+        "date": 1_790_000_000,
+        "chat": {"id": person, "type": "private"},
+        "from": BOT,
+        "text": text,
+        "entities": entities,
+        "reply_markup": {"inline_keyboard": [[{"text": label, "callback_data": data}]]},
+    }
+    user = {"id": person, "is_bot": False, "first_name": "x"}
+    query = Mangled(id=f"cq{next(_fresh)}", chat_instance="ci", data=data, message=message)
+    query["from"] = user
+    return update("callback_query", next(_fresh), query)
+
+
 def language(code: str | None, person: int, chat: int) -> str:
     """The reader's language: their Telegram's, if the bot speaks it; else the directory's for
     them, else their customer's (known by the group they write in); else English."""
@@ -221,6 +259,7 @@ conversations = st.one_of(
 updates = st.one_of(
     conversations,
     conversations,
+    choice_presses,
     st.builds(update, st.just("message"), update_ids, messages),
     st.builds(update, st.just("callback_query"), update_ids, queries),
     st.builds(update, st.just("my_chat_member"), update_ids, members),
