@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import bindparam, func, insert, or_, update
+from sqlalchemy import select as select_core
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.metrics import DELIVERY_FAILURES, DELIVERY_INTERRUPTED, PARKED
@@ -164,6 +164,42 @@ LEASE = timedelta(seconds=60)  # longer than a send can take (the clients' time-
 INTERRUPTED = "sent again after an interrupted attempt: may have arrived twice"
 
 
+# The delivery's statements, built once with bound parameters (building a statement and its
+# cache key costs more than running it on SQLite).
+_OLDER = _OUTBOX.alias("older")
+_CLAIM = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("message"))
+    .where(
+        _OUTBOX.c.id
+        == select_core(func.min(_OLDER.c.id))
+        .where(_OLDER.c.platform == bindparam("chat_platform"))
+        .where(_OLDER.c.chat_id == bindparam("chat"))
+        .where(_OLDER.c.status == "pending")
+        .scalar_subquery()
+    )
+    .where(_OUTBOX.c.status == "pending")
+    .where(or_(_OUTBOX.c.locked_until.is_(None), _OUTBOX.c.locked_until < bindparam("now")))
+    .values(locked_until=bindparam("until"))
+    .returning(_OUTBOX.c.id)
+)
+_RECLAIM = _CLAIM.values(last_error=INTERRUPTED)
+_PENDING = (
+    select(OutboxMessage)
+    .where(OutboxMessage.status == "pending")
+    .where(col(OutboxMessage.platform).in_(bindparam("platforms", expanding=True)))
+    .order_by(col(OutboxMessage.id))
+    .limit(BATCH)
+)
+_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("message"))
+    .values(
+        status="sent", sent_at=bindparam("at"), attempts=_OUTBOX.c.attempts + 1, locked_until=None
+    )
+)
+
+
 def _claim(engine: Engine, row: OutboxMessage, now: datetime, lease: timedelta) -> bool:
     """Lease a chat's oldest pending message to this process; False if another has it.
 
@@ -172,30 +208,16 @@ def _claim(engine: Engine, row: OutboxMessage, now: datetime, lease: timedelta) 
     mid-way (killed, or slower than the lease): the platform may have the message already and
     has no idempotency key to ask, so it is sent again, marked, logged and counted.
     """
-    older = aliased(OutboxMessage)
-    oldest = (
-        select(func.min(older.id))
-        .where(older.platform == row.platform)
-        .where(older.chat_id == row.chat_id)
-        .where(older.status == "pending")
-        .scalar_subquery()
-    )
-    claim = (
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row.id)
-        .where(col(OutboxMessage.id) == oldest)
-        .where(col(OutboxMessage.status) == "pending")
-        .where(
-            or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now)
-        )
-        .values(locked_until=now + lease)
-        .returning(col(OutboxMessage.id))
-    )
     interrupted = row.locked_until is not None
-    if interrupted:
-        claim = claim.values(last_error=INTERRUPTED)
+    values = {
+        "message": row.id,
+        "chat_platform": row.platform,
+        "chat": row.chat_id,
+        "now": now,
+        "until": now + lease,
+    }
     with session_scope(engine) as session:
-        claimed = session.execute(claim).first() is not None
+        claimed = session.execute(_RECLAIM if interrupted else _CLAIM, values).first() is not None
     if claimed and interrupted:
         DELIVERY_INTERRUPTED.labels(row.platform).inc()
         log.warning("outbox message %s: %s", row.id, INTERRUPTED)
@@ -214,25 +236,19 @@ async def deliver_due(
 
     With ``clock`` the time is read again for each message, so leases, retry times and
     Retry-After count from when each attempt happened, however long the batch takes.
+    The database work runs in threads: the loop goes on receiving meanwhile (on SQLite a
+    transaction may first wait for another one's write lock).
     """
     current = clock or (lambda: now)
     sent = 0
     blocked: set[tuple[str, str]] = set()
-    with Session(engine, expire_on_commit=False) as session:
-        query = (
-            select(OutboxMessage)
-            .where(OutboxMessage.status == "pending")
-            .where(col(OutboxMessage.platform).in_(list(transports)))
-            .order_by(col(OutboxMessage.id))
-            .limit(BATCH)
-        )
-        rows = list(session.exec(query))
+    rows = await asyncio.to_thread(_pending, engine, list(transports))
     for row in rows:
         chat_key = (row.platform, row.chat_id)
         if chat_key in blocked:
             continue
         at = current()
-        if row.next_attempt_at > at or not _claim(engine, row, at, lease):
+        if row.next_attempt_at > at or not await asyncio.to_thread(_claim, engine, row, at, lease):
             blocked.add(chat_key)  # keeps the chat's messages in order
             continue
         if await _deliver(engine, transports[row.platform], row, current):
@@ -242,6 +258,19 @@ async def deliver_due(
     return sent
 
 
+def _pending(engine: Engine, platforms: list[str]) -> list[OutboxMessage]:
+    """The oldest pending messages of these platforms (a batch)."""
+    with Session(engine, expire_on_commit=False) as session:
+        return list(session.exec(_PENDING, params={"platforms": platforms}))
+
+
+def _sent_before(engine: Engine, row: OutboxMessage, key: str) -> str | None:
+    """The platform's id of the message sent to the row's chat under ``key``, if any."""
+    with Session(engine) as session:
+        known = session.get(SentMessage, (row.platform, row.chat_id, key))
+        return known.message_id if known else None
+
+
 async def _deliver(
     engine: Engine, transport: Transport, row: OutboxMessage, clock: Callable[[], datetime]
 ) -> bool:
@@ -249,32 +278,31 @@ async def _deliver(
     chat = ChatRef(row.platform, row.chat_id, reply.chat.private if reply.chat else True)
     edit_id = None
     if reply.key is not None:
-        with Session(engine) as session:
-            known = session.get(SentMessage, (row.platform, row.chat_id, reply.key))
-            edit_id = known.message_id if known else None
+        edit_id = await asyncio.to_thread(_sent_before, engine, row, reply.key)
     try:
         message_id = await transport.send(reply, chat, edit_id)
     except DeliveryError as error:
-        _failed(engine, row, clock(), error)
+        await asyncio.to_thread(_failed, engine, row, clock(), error)
         return False
     except Exception as error:  # a bug or an unexpected library error: retry, then park
         log.exception("sending outbox message %s failed", row.id)
-        _failed(engine, row, clock(), DeliveryError(repr(error)))
+        await asyncio.to_thread(_failed, engine, row, clock(), DeliveryError(repr(error)))
         return False
-    now = clock()
+    await asyncio.to_thread(_mark_sent, engine, row, reply.key, message_id, clock())
+    return True
+
+
+def _mark_sent(
+    engine: Engine, row: OutboxMessage, key: str | None, message_id: str, now: datetime
+) -> None:
     with session_scope(engine) as session:
-        stored = session.get(OutboxMessage, row.id)
-        assert stored is not None
-        stored.status, stored.sent_at, stored.attempts = "sent", now, stored.attempts + 1
-        stored.locked_until = None
-        session.add(stored)
-        if reply.key is not None:
+        session.execute(_SENT, {"message": row.id, "at": now})
+        if key is not None:
             session.merge(
                 SentMessage(
-                    platform=row.platform, chat_id=row.chat_id, key=reply.key, message_id=message_id
+                    platform=row.platform, chat_id=row.chat_id, key=key, message_id=message_id
                 )
             )
-    return True
 
 
 def _failed(engine: Engine, row: OutboxMessage, now: datetime, error: DeliveryError) -> None:
