@@ -99,6 +99,10 @@ class Sent:
     kind: str = "text"
     edits: int = 0
     filename: str | None = None
+    original: str = ""  # the text as sent, before any edit
+
+    def __post_init__(self) -> None:
+        self.original = self.original or self.text
 
     def buttons(self) -> list[tuple[str, str]]:
         """(label, callback_data) of the inline keyboard."""
@@ -178,6 +182,8 @@ class FakeBotApi:
     pushed: int = 0  # updates the bot answered with 200
     push_failures: int = 0  # posts it did not answer with 200 (each is posted again)
     on_push: Callable[[dict[str, Any]], None] | None = None  # about to post an update
+    on_webhook: Callable[[], None] | None = None  # the bot has set its webhook
+    injected: int = 0  # updates made (each posted until it is answered 200)
     retry_delay: float = 0.05
     _by_chat: dict[int, list[Sent]] = field(default_factory=dict)
     _news: dict[int, asyncio.Event] = field(default_factory=dict)
@@ -189,6 +195,7 @@ class FakeBotApi:
     # -- what tests do --------------------------------------------------------------------------
 
     def inject(self, update: dict[str, Any]) -> dict[str, Any]:
+        self.injected += 1
         self.updates.append(update)
         self._arrived.set()
         return update
@@ -351,6 +358,8 @@ class FakeBotApi:
         self.webhook = (params["url"], params.get("secret_token") or "")
         if self.push and self._pusher is None:
             self._pusher = asyncio.create_task(self._push())
+        if self.on_webhook is not None:
+            self.on_webhook()
         return True
 
     async def _push(self) -> None:
