@@ -53,10 +53,12 @@ def fuzz_settings(name: str) -> settings:
         derandomize=True,
         database=None,
         suppress_health_check=[
-            # The bot under test runs once for all examples: that is the point (it must
-            # survive them all), so a function-scoped fixture is right here.
+            # One bot (or database) takes all the examples of a test: that is the point, it
+            # must survive them all, so a fixture not set up anew per example is right here.
             HealthCheck.function_scoped_fixture,
+            # Each example is a real request through a real server: slow by design.
             HealthCheck.too_slow,
+            # Nested junk now and then outgrows hypothesis' buffer; that draw is skipped.
             HealthCheck.data_too_large,
         ],
     )

@@ -33,7 +33,15 @@ from bot.slack.render import ACTION_PREFIX, FORM_ACTION
 from sla.db import make_engine
 from sla.i18n import translator
 from sla.models import InboundEvent, OutboxMessage
-from tests.bot.slack.conftest import PEOPLE, SECRET, Workspace, running_workspace, texts
+from tests.bot.slack.conftest import (
+    PEOPLE,
+    SECRET,
+    Workspace,
+    check_blocks,
+    check_view,
+    running_workspace,
+    texts,
+)
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.fuzz_requests import (
     FORM,
@@ -93,6 +101,10 @@ class Bot:
         with Session(self.workspace.engine) as session:
             return session.exec(select(func.max(OutboxMessage.id))).one() or 0
 
+    def outbox_after(self, last: int) -> list[OutboxMessage]:
+        with Session(self.workspace.engine) as session:
+            return list(session.exec(select(OutboxMessage).where(col(OutboxMessage.id) > last)))
+
     def answers(self, request: Request, after: int) -> list[dict[str, Any]]:
         """What the bot queued since ``after`` in the chat ``request`` is answered in."""
         with Session(self.workspace.engine) as session:
@@ -127,8 +139,9 @@ def sign(body: bytes, stamp: int | str, secret: str = SECRET) -> str:
 @example(request=Request(b"\xff\xfe{}"))  # not UTF-8
 async def test_fuzzed_signed_requests_never_fail(bot: Bot, request: Request) -> None:
     """Any signed request gets an answer below 500 (ours 200: they acknowledge first), nothing
-    is logged as an error, and a person who asked gets a modal or a message in their language."""
-    last = bot.last_outbox_id()
+    is logged as an error, a person who asked gets a modal or a message in their language, and
+    every message and modal the bot sends is valid Block Kit."""
+    last, calls = bot.last_outbox_id(), len(bot.workspace.fake.calls)
     with logged_errors() as errors:
         before = asyncio.all_tasks()
         status, text = await bot.send(request)
@@ -136,7 +149,14 @@ async def test_fuzzed_signed_requests_never_fail(bot: Bot, request: Request) -> 
         assert status < 500, text
         if request.acked:
             assert status == 200, text
+        await bot.workspace.deliver()
         assert errors.take() == []
+    assert [(m.status, m.last_error) for m in bot.outbox_after(last) if m.status != "sent"] == []
+    for call in bot.workspace.fake.calls[calls:]:
+        if "view" in call.args:
+            check_view(call.args["view"])
+        elif call.args.get("blocks"):
+            check_blocks(call.args["blocks"])
     event(f"status {status}, {'answered' if request.user else 'no answer due'}")
     if request.user:
         opened = [
