@@ -196,3 +196,43 @@ async def test_runner_fires_a_timer_that_came_due_while_it_was_firing(
     assert len(timers) == 3
     late = [t.fired_at - t.due_at if t.fired_at else None for t in timers]
     assert all(lag is not None and lag < timedelta(seconds=1) for lag in late), late
+
+
+async def test_pokes_within_a_moment_share_one_run(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every handled event pokes the runner; pokes close together make one run, not one each,
+    and a poke after the run makes another."""
+    import asyncio
+
+    import bot.timers
+    from bot.timers import TimerRunner
+
+    runs: list[datetime] = []
+    real = bot.timers.fire_all_due
+
+    def counted(engine: Engine, now: datetime | None = None) -> int:
+        runs.append(datetime.now(UTC))
+        return real(engine, now)
+
+    async def until(count: int) -> None:
+        for _ in range(100):
+            if len(runs) >= count:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{len(runs)} runs, not {count}")
+
+    monkeypatch.setattr(bot.timers, "fire_all_due", counted)
+    runner = TimerRunner(sqlite_engine, sweep_seconds=30, poke_seconds=0.2)
+    runner.start()
+    try:
+        await until(1)  # the first sweep
+        for _ in range(50):
+            runner.poke()
+        await until(2)
+        await asyncio.sleep(0.3)
+        assert len(runs) == 2
+        runner.poke()
+        await until(3)
+    finally:
+        runner.shutdown()
