@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
@@ -40,6 +41,7 @@ INTAKE_ACTIONS = (Action.ANSWER, Action.CONFIRM, Action.CANCEL)
 
 def dispatch(session: Session, event: Inbound, now: datetime) -> list[Reply]:
     """The replies to one event; changes go into ``session`` (the caller commits)."""
+    event = without_nul(event)
     if isinstance(event, Command):
         return _command(session, event, now)
     if isinstance(event, Text):
@@ -47,6 +49,20 @@ def dispatch(session: Session, event: Inbound, now: datetime) -> list[Reply]:
     if isinstance(event, ButtonPress):
         return _press(session, event, now)
     return intake.submit_form(session, event, now)
+
+
+def without_nul(event: Inbound) -> Inbound:
+    """The event with NUL characters taken out of what people typed and their names: they mean
+    nothing in a chat, and PostgreSQL cannot store them (a reason, a note, a name)."""
+    user = replace(event.user, name=event.user.name.replace("\x00", ""))
+    if isinstance(event, Command):
+        return replace(event, args=event.args.replace("\x00", ""), user=user)
+    if isinstance(event, Text):
+        return replace(event, text=event.text.replace("\x00", ""), user=user)
+    if isinstance(event, ButtonPress):
+        return replace(event, value=event.value.replace("\x00", ""), user=user)
+    values = {k: v.replace("\x00", "") for k, v in event.values.items()}
+    return replace(event, values=values, user=user)
 
 
 def _command(session: Session, event: Command, now: datetime) -> list[Reply]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Engine
 from handlers.router import dispatch
 from handlers.types import Action, ButtonPress, ChatRef, Command, Text, UserRef
 from sla.db import session_scope
+from tests.chat import ChatDriver
 from tests.conftest import load_demo_directory
 from tests.fuzzing import fuzz_settings
 
@@ -83,3 +85,25 @@ def test_random_events_never_crash_and_commands_are_answered(
         if isinstance(event, Command):
             assert replies, event
         assert all(r.text.strip() and r.lang in ("nl", "de", "en") for r in replies)
+
+
+@pytest.mark.postgres
+def test_nul_characters_typed_are_dropped_not_a_failure(pg_chat: ChatDriver) -> None:
+    """Found fuzzing on PostgreSQL, which cannot store NUL: a reason, a note or a root cause
+    with one failed with "Sorry, something went wrong". Now the NUL is left out."""
+    chat = pg_chat
+    chat.report("anna", "1", "1", "Niemand\x00 kan inloggen", "ja")
+    assert chat.incident("PLEK-1").fields == {"description": "Niemand kan inloggen"}
+    sorry = "Sorry, something went wrong"
+    for who, text, where in [
+        ("anna", "/escalate PLEK-1 Duurt\x00 te lang", None),
+        ("support", "/wait PLEK-1 Even\x00 kijken", "support"),
+        ("support", "/resume PLEK-1", "support"),
+        ("support", "/rootcause PLEK-1 Oorzaak\x00", "support"),
+        ("support", "/resolve PLEK-1 Herstart\x00", "support"),
+    ]:
+        replies = chat.say(who, text, chat=where)
+        assert replies and all(sorry not in r.text for r in replies), text
+    assert chat.incident("PLEK-1").resolution_note == "Herstart"
+    reasons = {e.reason for e in chat.events("PLEK-1")}
+    assert {"Duurt te lang", "Even kijken", "Oorzaak"} <= reasons
