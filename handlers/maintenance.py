@@ -110,7 +110,7 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
         ]
         lines += [t._("Warning: {text}", text=warning_text(t, w, str(tz))) for w in warnings]
         return [Reply("\n".join(lines), lang=t.lang, alert=bool(warnings))]
-    if verb == "cancel" and len(words) == 3 and words[2].lstrip("#").isdigit():
+    if verb == "cancel" and len(words) == 3 and words[2].lstrip("#").isdecimal():
         assert person.staff is not None
         try:
             window = cancel_maintenance(

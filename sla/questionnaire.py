@@ -73,7 +73,7 @@ def outcome(policy: Policy, answers: Mapping[str, str]) -> Outcome | None:
 def match_answer(question: Question, text: str) -> Answer | None:
     """An answer by its number (1-based), its id, or its label in any language."""
     wanted = text.strip().casefold()
-    if wanted.isdigit():
+    if wanted.isdecimal():  # not isdigit: "²" is a digit that int() refuses
         index = int(wanted) - 1
         return question.answers[index] if 0 <= index < len(question.answers) else None
     for answer in question.answers:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
@@ -18,6 +18,7 @@ from tests.conftest import load_demo_directory
 from tests.fuzzing import fuzz_settings
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+KARL, SUPPORT = UserRef("console", "karl"), UserRef("console", "support")
 PEOPLE = ["anna", "bram", "karl", "sanne", "lotte", "petra", "emma", "support", "lisa", "x"]
 COMMANDS = [
     "incident",
@@ -71,6 +72,16 @@ events = st.one_of(
 
 @fuzz_settings("handlers")  # how many: tests/fuzzing.py (SLABOT_FUZZ_EXAMPLES)
 @given(sequence=st.lists(events, min_size=1, max_size=4))
+# Found by the fuzz: "²6" is digits to str.isdigit, and int() refused it (a crash).
+@example(
+    sequence=[
+        Command("incident", "", KARL, ChatRef("console", "karl")),
+        Text("²6", KARL, ChatRef("console", "karl")),
+    ]
+)
+@example(
+    sequence=[Command("maintenance", "acme cancel #²", SUPPORT, ChatRef("console", "support"))]
+)
 def test_random_events_never_crash_and_commands_are_answered(
     sqlite_engine: Engine, sequence: list[Command | Text | ButtonPress]
 ) -> None:

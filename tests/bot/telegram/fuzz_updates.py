@@ -217,10 +217,12 @@ def private(person: int, text: str, lang: str = "de", **extra: Any) -> Post:
     return update("message", next(_fresh), message)
 
 
-def press(person: int, text: str, entities: list[Any], data: str, label: str) -> Post:
+def press(
+    person: int, text: str, entities: list[Any], data: str, label: str, message_id: int = 7
+) -> Post:
     """``person`` presses the button ``label`` (``data``) under the bot's message ``text``."""
     message = {
-        "message_id": 7,
+        "message_id": message_id,
         "date": 1_790_000_000,
         "chat": {"id": person, "type": "private"},
         "from": BOT,
