@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from bot.inbox import Inbox
+from bot.inbox import Inbox, Split
 from bot.metrics import HANDLER_LATENCY
 from bot.outbox import LEASE, DeliveryLoop, Transport
 from bot.timers import TimerRunner
@@ -54,14 +54,20 @@ class BotApp:
         dedupe: str | None = None,
         keep_origin: bool = False,
         inline: Callable[[Reply], bool] | None = None,
+        split: Split | None = None,
     ) -> list[Reply]:
         """Handle one inbound event off the loop (database work); inline replies come back
-        (with ``keep_origin``, every reply to the origin; with ``inline``, those it accepts:
-        see :meth:`Inbox.process`)."""
+        (with ``keep_origin``, every reply to the origin; with ``inline``, those it accepts;
+        ``split`` readdresses some: see :meth:`Inbox.process`)."""
         started = time.perf_counter()
         try:
             return await asyncio.to_thread(
-                self.inbox.process, event, dedupe=dedupe, keep_origin=keep_origin, inline=inline
+                self.inbox.process,
+                event,
+                dedupe=dedupe,
+                keep_origin=keep_origin,
+                inline=inline,
+                split=split,
             )
         finally:
             HANDLER_LATENCY.labels(event.user.platform).observe(time.perf_counter() - started)

@@ -5,8 +5,10 @@ transaction as the change, so nothing is lost between deciding and sending. Only
 for the person who acted, right now (a button alert, an ephemeral refusal), come back to the
 adapter to show inline. An adapter that shows the answers to the origin itself (a Slack modal)
 asks for all of them back with ``keep_origin``; one that shows only some (a Telegram press: the
-alert that fits a pop-up) says which with ``inline``, and the rest is queued with the change. A
-redelivered event (same platform key) is handled once.
+alert that fits a pop-up) says which with ``inline``, and the rest is queued with the change. One
+that moves some of them elsewhere (a Slack DM, a message only the actor sees) says how with
+``split``, and what it moves is queued with the change too. A redelivered event (same platform
+key) is handled once.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from sla.i18n import translator
 from sla.models import InboundEvent
 
 log = logging.getLogger(__name__)
+# What would come back to the adapter -> (what does, replies readdressed to chats).
+Split = Callable[[list[Reply]], tuple[list[Reply], list[Reply]]]
 
 
 _INBOUND = InboundEvent.metadata.tables["inboundevent"]
@@ -76,6 +80,7 @@ class Inbox:
         dedupe: str | None = None,
         keep_origin: bool = False,
         inline: Callable[[Reply], bool] | None = None,
+        split: Split | None = None,
     ) -> list[Reply]:
         """Handle ``event``; returns the replies to show the person who acted.
 
@@ -83,7 +88,10 @@ class Inbox:
         replies without a chat are queued for the event's chat. With ``keep_origin``
         every reply without a chat comes back instead (the adapter shows them itself); with
         ``inline``, those it accepts. Replies that name their chat are queued in the handling's
-        transaction either way. A redelivery of ``dedupe`` returns nothing and changes nothing.
+        transaction either way. ``split`` then divides what would come back into what does and
+        replies readdressed to chats, queued with the rest (the apology after a failure too,
+        in a transaction of its own). A redelivery of ``dedupe`` returns nothing and changes
+        nothing.
         """
         comes_back = inline or (lambda reply: keep_origin or reply.alert or reply.ephemeral)
         now = self.clock()
@@ -101,18 +109,35 @@ class Inbox:
                         shown.append(reply)
                     else:
                         queued.append(replace(reply, chat=event.chat))
+                if split is not None:
+                    shown, moved = split(shown)
+                    queued += moved
                 enqueue(session, queued, now)
         except Exception:
             log.exception("handling a %s event failed", type(event).__name__)
             t = translator(event.user.locale)
-            return [
-                Reply(
-                    t._("Sorry, something went wrong and nothing was changed. Please try again."),
-                    lang=t.lang,
-                    ephemeral=True,
-                    alert=True,
-                )
-            ]
+            sorry = Reply(
+                t._("Sorry, something went wrong and nothing was changed. Please try again."),
+                lang=t.lang,
+                ephemeral=True,
+                alert=True,
+            )
+            return self._apologise(sorry, split, now)
         if queued and self.on_queued is not None:
             self.on_queued()
+        return shown
+
+    def _apologise(self, sorry: Reply, split: Split | None, now: datetime) -> list[Reply]:
+        if split is None:
+            return [sorry]
+        shown, moved = split([sorry])
+        if moved:
+            try:
+                with session_scope(self.engine) as session:
+                    enqueue(session, moved, now)
+            except Exception:  # the database itself is failing: the apology is all that is lost
+                log.exception("queueing the apology failed")
+                return [sorry]
+            if self.on_queued is not None:
+                self.on_queued()
         return shown

@@ -404,37 +404,37 @@ class SlackAdapter:
         """Handle one event (once per ``dedupe``); the replies the caller shows in a modal.
 
         The inbox queues everything addressed to a chat with the change. What the handlers say
-        to the actor comes back (``keep_origin``) and goes where ``surface`` says: into the
-        modal, into a message only the actor sees, or into the direct-message chat.
+        to the actor goes where ``surface`` says: into the modal (it comes back), into a
+        message only the actor sees, or into the direct-message chat (both queued with the
+        change).
         """
         user = event.user
         # Whoever acts can be written to again; a channel too, where the app just heard from it.
         back = [user.id, channel] if surface in ("ephemeral", "dm") else [user.id]
         await asyncio.to_thread(self._reachable, back)
+
+        def split(origin: list[Reply]) -> tuple[list[Reply], list[Reply]]:
+            # Queued in the handling's transaction: a crash right after loses none of them.
+            if surface == "dm":
+                return [], [replace(r, chat=event.chat) for r in origin]
+            if surface == "ephemeral" or (surface == "open" and not asks(origin)):
+                mine = ChatRef(PLATFORM, ephemeral_chat(channel, user.id), private=True)
+                return [], [replace(r, chat=mine) for r in origin]
+            if surface == "modal":
+                # The modal goes away; the reporter keeps the confirmation with the ref.
+                direct = ChatRef(PLATFORM, user.id, private=True)
+                return origin, [replace(r, chat=direct) for r in origin if "filed" in r.tags]
+            return origin, []
+
         try:
             origin = await self.app.handle(
                 event,
                 dedupe=dedupe[:128] if dedupe is not None else None,
-                keep_origin=surface != "dm",
+                keep_origin=True,
+                split=split,
             )
         finally:
             self.completed += 1
-        later: list[Reply] = []
-        if surface == "dm":
-            # The inbox queued the conversation's replies; what came back are alerts.
-            later, origin = [replace(r, chat=event.chat) for r in origin], []
-        elif surface == "ephemeral" or (surface == "open" and not asks(origin)):
-            mine = ChatRef(PLATFORM, ephemeral_chat(channel, user.id), private=True)
-            later, origin = [replace(r, chat=mine) for r in origin], []
-        elif surface == "modal":
-            # The modal goes away; the reporter keeps the confirmation with the ref.
-            direct = ChatRef(PLATFORM, user.id, private=True)
-            later = [replace(r, chat=direct) for r in origin if "filed" in r.tags]
-        if later:
-            try:
-                await asyncio.to_thread(self._queue, later, None)
-            except Exception:  # the change is made; only these words are lost
-                log.exception("queueing the answer to a Slack %s failed", type(event).__name__)
         self.app.delivery.poke()
         self.app.timers.poke()
         return origin

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.inbox import Inbox
-from handlers.types import Action, ButtonPress, ChatRef, Command, Text, UserRef
+from handlers.types import Action, ButtonPress, ChatRef, Command, Reply, Text, UserRef
 from sla.db import make_engine
 from sla.models import InboundEvent, Incident, OutboxMessage
 from tests.conftest import POSTGRES_URL, load_demo_directory
@@ -136,6 +137,41 @@ def test_keep_origin_also_hands_back_a_failure(
     assert _outbox(sqlite_engine) == []
     monkeypatch.undo()
     assert inbox.process(event, dedupe="u-2", keep_origin=True) != []
+
+
+def _to_dm(origin: list[Reply]) -> tuple[list[Reply], list[Reply]]:
+    """A split that moves everything to the person's direct chat ``dm-anna``."""
+    return [], [replace(r, chat=ChatRef("console", "dm-anna")) for r in origin]
+
+
+def test_split_readdresses_replies_in_the_handling_transaction(sqlite_engine: Engine) -> None:
+    """What ``split`` moves is queued with the change (nothing comes back), once per event."""
+    load_demo_directory(sqlite_engine)
+    inbox = Inbox(sqlite_engine, clock=lambda: T0)
+    event = Command("help", "", UserRef("console", "anna"), ChatRef("console", "channel"))
+    assert inbox.process(event, dedupe="s-1", keep_origin=True, split=_to_dm) == []
+    assert inbox.process(event, dedupe="s-1", keep_origin=True, split=_to_dm) == []
+    assert [chat for chat, _ in _outbox(sqlite_engine)] == ["dm-anna"]
+
+
+def test_split_also_places_the_apology_after_a_failure(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed handling's apology goes where ``split`` says, and nothing else is kept."""
+    import bot.inbox
+
+    def boom(*args: object) -> list[object]:
+        raise RuntimeError("disk on fire")
+
+    load_demo_directory(sqlite_engine)
+    inbox = Inbox(sqlite_engine, clock=lambda: T0)
+    event = Command("status", "", UserRef("console", "anna", locale="de"), ChatRef("console", "c"))
+    monkeypatch.setattr(bot.inbox, "dispatch", boom)
+    assert inbox.process(event, dedupe="s-2", keep_origin=True, split=_to_dm) == []
+    [(chat, words)] = _outbox(sqlite_engine)
+    assert chat == "dm-anna" and words.startswith("Leider ist etwas schiefgegangen")
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(InboundEvent)).all() == []
 
 
 def test_redelivery_and_retry_after_a_failure_on_both_engines(
