@@ -110,6 +110,7 @@ class SlackAdapter:
         bot_token: str,
         signing_secret: str | None = None,
         api_url: str | None = None,
+        answer_after_handling: bool = False,
     ) -> None:
         self.app = app
         base_url = base_url_of(api_url)
@@ -134,6 +135,7 @@ class SlackAdapter:
             client=self.client,
             signing_secret=signing_secret or "",
             name="slabot",
+            process_before_response=answer_after_handling,
         )
         self._busy_count = 0
         self.completed = 0  # events handled (duplicates included), for tests and metrics

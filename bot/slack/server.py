@@ -69,7 +69,14 @@ class SlackService:
                 "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)"
             )
         self.adapter = SlackAdapter(
-            app, bot_token=bot_token, signing_secret=signing_secret, api_url=api_url
+            app,
+            bot_token=bot_token,
+            signing_secret=signing_secret,
+            api_url=api_url,
+            # Over HTTP, Slack hears back only once the event is handled: a process killed
+            # mid-way leaves it unanswered, so Slack retries an event (handled once by its
+            # id) and shows a command's sender an error, instead of the report going missing.
+            answer_after_handling=not app_token,
         )
         self.app_token = app_token
         self.signing_secret = signing_secret or None

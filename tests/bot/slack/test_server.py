@@ -115,3 +115,16 @@ async def test_run_slack_serves_until_cancelled(sqlite_engine: Engine, fake: Fak
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_over_http_slack_hears_back_only_once_the_event_is_handled(
+    workspace: Workspace,
+) -> None:
+    """The 200 comes after the handling's transaction: a process killed before it leaves the
+    request unanswered (Slack retries an event), never answered and lost."""
+    dm = {"type": "message", "channel_type": "im", "channel": "DANNA", "user": "UANNA"}
+    status, _ = await workspace.event({**dm, "text": "hallo", "ts": "3.1"}, event_id="EvH")
+    assert status == 200
+    # No waiting: the answer is in the outbox by the time Slack has its 200.
+    assert [row.chat_id for row in workspace.outbox()] == ["DANNA"]
+    assert workspace.service.adapter.completed == 1
