@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from aiohttp import web
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
@@ -403,10 +402,7 @@ async def _burst(
     step_timeout: float,
 ) -> Outcome:
     api = FakeBotApi(push=True)
-    runner = web.AppRunner(api.web_app(), access_log=None, handler_cancellation=True)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    api.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await api.serve()
     hook_port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))},
@@ -459,7 +455,6 @@ async def _burst(
             bot.kill()
             bot.reap()
         await api.close()
-        await runner.cleanup()
     seconds = time.monotonic() - started
     return _outcome(db.engine, api, reports, seconds, killer.kills, exit_code, bot.tail())
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -58,10 +57,7 @@ async def telegram_side(
     engine = make_engine(f"sqlite:///{path}")
     load_telegram_directory(engine)
     api = FakeBotApi()
-    runner = web.AppRunner(api.web_app(), access_log=None, handler_cancellation=True)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    api.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await api.serve()
     clock = Clock(T0)
     app = BotApp(engine, clock=clock)
     monkeypatch.setattr(app.timers, "start", lambda: None)  # no timers in this scenario
@@ -71,7 +67,7 @@ async def telegram_side(
     yield harness
     await harness.stop()
     await app.stop()
-    await runner.cleanup()
+    await api.close()
     engine.dispose()
 
 

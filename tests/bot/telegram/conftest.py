@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 import pytest
 import yaml
-from aiohttp import web
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -161,13 +160,9 @@ class Telegram:
 @pytest.fixture
 async def fake_api() -> AsyncIterator[FakeBotApi]:
     api = FakeBotApi()
-    # A long poll the bot gave up on (stopping) ends with its connection.
-    runner = web.AppRunner(api.web_app(), access_log=None, handler_cancellation=True)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    api.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await api.serve()
     yield api
-    await runner.cleanup()
+    await api.close()
 
 
 @pytest.fixture

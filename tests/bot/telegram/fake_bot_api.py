@@ -188,6 +188,7 @@ class FakeBotApi:
     _by_chat: dict[int, list[Sent]] = field(default_factory=dict)
     _news: dict[int, asyncio.Event] = field(default_factory=dict)
     _pusher: asyncio.Task[None] | None = None
+    _runner: web.AppRunner | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -282,13 +283,24 @@ class FakeBotApi:
         app.router.add_post("/bot{token}/{method}", self._handle)
         return app
 
+    async def serve(self) -> None:
+        """Serve on a free port of 127.0.0.1; ``base_url`` then points at it."""
+        # A request the client gave up on ends with its connection (no answer comes any more).
+        self._runner = web.AppRunner(self.web_app(), access_log=None, handler_cancellation=True)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
     async def close(self) -> None:
-        """Stop posting to the webhook."""
+        """Stop posting to the webhook, and serving if :meth:`serve` started it."""
         if self._pusher is not None:
             self._pusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pusher
             self._pusher = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != TOKEN:

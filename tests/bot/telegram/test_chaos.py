@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
-from aiohttp import web
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from telegram import Bot
@@ -45,13 +44,9 @@ def clock() -> FastClock:
 @pytest.fixture
 async def flaky_api() -> AsyncIterator[FakeBotApi]:
     api = FakeBotApi()
-    # A request the client gave up on ends with its connection (no answer comes any more).
-    runner = web.AppRunner(api.web_app(), access_log=None, handler_cancellation=True)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    api.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await api.serve()
     yield api
-    await runner.cleanup()
+    await api.close()
 
 
 @pytest.fixture

@@ -30,7 +30,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
-from aiohttp import web
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 from sqlmodel import Session, col, func, select
@@ -101,10 +100,7 @@ async def hook(
     engine = make_engine(f"sqlite:///{path}")
     load_directory(engine)
     api = FakeBotApi()
-    runner = web.AppRunner(api.web_app(), access_log=None, handler_cancellation=True)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    api.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await api.serve()
     clock = Clock(T0)
     app = BotApp(engine, clock=clock)
     app.timers.start = lambda: None  # type: ignore[method-assign]  # no timers in the fuzz
@@ -125,7 +121,7 @@ async def hook(
         await http.close()
         await telegram.stop()
         await app.stop()
-        await runner.cleanup()
+        await api.close()
         engine.dispose()
 
 
