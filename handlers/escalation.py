@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from handlers.cards import cards, due_text, kind_label
 from handlers.people import identify, staff_chats
+from handlers.refusals import error_text
 from handlers.types import Command, Reply
 from sla import service
 from sla.directory import escalation_members
@@ -122,8 +123,6 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
     try:
         replies = raise_level(session, incident, customer, actor, now, why=why)
     except ServiceError as error:
-        from handlers.triage import error_text
-
         return [Reply(error_text(t, error), lang=t.lang)]
     policy = policy_of(customer)
     level = policy.doc.escalation.levels[incident.escalation_level - 1]

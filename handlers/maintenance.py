@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from handlers.people import identify
-from handlers.triage import is_staff, refuse_non_staff
+from handlers.refusals import is_staff, refuse_non_staff
 from handlers.types import Command, Reply
 from sla.i18n import Translator
 from sla.maintenance import (

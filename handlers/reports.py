@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from handlers.people import Person, identify
-from handlers.triage import error_text, is_staff, refuse_non_staff
+from handlers.refusals import error_text, is_staff, refuse_non_staff
 from handlers.types import Attachment, Command, Reply
 from sla.i18n import Translator
 from sla.models import Customer

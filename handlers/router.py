@@ -14,7 +14,17 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from handlers import directory, escalation, help, intake, maintenance, reports, status, triage
+from handlers import (
+    directory,
+    escalation,
+    help,
+    intake,
+    maintenance,
+    problems,
+    reports,
+    status,
+    triage,
+)
 from handlers.people import identify
 from handlers.types import Action, ButtonPress, Command, Inbound, Reply, Text
 from sla.db import session_scope
@@ -30,7 +40,7 @@ COMMANDS: dict[str, Handler] = {
     "status": status.command,
     "escalate": escalation.command,
     "contacts": directory.command,
-    "problem": triage.problem_command,
+    "problem": problems.problem_command,
     "report": reports.command,
     "outage": reports.outage_command,
     "maintenance": maintenance.command,

@@ -1,9 +1,10 @@
 """Support staff working an incident: acknowledge, re-prioritise, assign, root cause, wait on the
-customer and resume, resolve, reopen, close, and link problems.
+customer and resume, resolve, reopen and close.
 
 Each action is a button on the card or a command (``/ack PLEK-42``). Actions that need words
 (a reason, what was done) ask for them in the next message. The reporter hears of every status
-change in their language; a non-staff person is refused and nothing changes.
+change in their language (``handlers.triage_notices``); a non-staff person is refused and nothing
+changes (``handlers.refusals``). Linking problems, ``/problem``, is in ``handlers.problems``.
 """
 
 from __future__ import annotations
@@ -13,15 +14,13 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from handlers.cards import cards, kind_label, status_label
-from handlers.people import Person, contact_chat, identify, reporter_chat
+from handlers.people import Person, identify
+from handlers.refusals import error_text, is_staff, refuse_non_staff
+from handlers.triage_notices import after_change
 from handlers.types import Action, Button, ButtonPress, Command, Prompt, Reply, Text
 from sla import service
 from sla.clock import TierNotAllowed
-from sla.directory import contacts_with_role
-from sla.i18n import Translator, translator
-from sla.models import Contact, Customer, Draft, Incident, Problem, Staff
-from sla.policy import Policy
+from sla.models import Contact, Customer, Draft, Incident, Staff
 from sla.service import SYSTEM, Actor, ServiceError, find_incident, policy_of, tier_of
 
 STAFF_COMMANDS = {
@@ -45,49 +44,7 @@ NEEDS_TEXT = {
 }
 
 
-def is_staff(person: Person) -> bool:
-    return person.staff is not None and bool(person.staff.roles)
-
-
-def refuse_non_staff(person: Person) -> list[Reply]:
-    return [
-        Reply(
-            person.t._("Only support staff can do this."),
-            ephemeral=True,
-            alert=True,
-            lang=person.lang,
-        )
-    ]
-
-
-def error_text(t: Translator, error: ServiceError) -> str:
-    """A service refusal worded for people."""
-    messages = {
-        "bad_status": lambda: t._(
-            "{ref} is {status}; that cannot be done now.",
-            ref=error.params["ref"],
-            status=status_label(t, error.params["status"]),
-        ),
-        "already_acknowledged": lambda: t._("{ref} was already acknowledged.", **error.params),
-        "reason_required": lambda: t._("Please give a reason."),
-        "note_required": lambda: t._("Please say what was done."),
-        "unknown_priority": lambda: t._("There is no priority {priority}.", **error.params),
-        "same_priority": lambda: t._("The priority is {priority} already.", **error.params),
-        "root_cause_known": lambda: t._(
-            "The root cause of {ref} is recorded already.", **error.params
-        ),
-        "escalation_not_allowed": lambda: t._("Your contract does not let contacts escalate."),
-        "top_level": lambda: t._(
-            "{ref} is at the highest escalation level ({level}) already.", **error.params
-        ),
-        "other_customer": lambda: t._("That problem belongs to another customer."),
-        "already_linked": lambda: t._("{ref} is linked to {problem} already.", **error.params),
-    }
-    make = messages.get(error.code)
-    return make() if make else t._("That cannot be done now.")
-
-
-def _parse_ref(args: str) -> tuple[str, str]:
+def parse_ref(args: str) -> tuple[str, str]:
     ref, _, rest = args.strip().partition(" ")
     return ref.upper(), rest.strip()
 
@@ -97,7 +54,7 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
     person = identify(session, event.user, event.chat)
     if not is_staff(person):
         return refuse_non_staff(person)
-    ref, rest = _parse_ref(event.args)
+    ref, rest = parse_ref(event.args)
     if not ref:
         return [
             Reply(
@@ -321,145 +278,4 @@ def _assign(
     service.assign(session=session, incident=incident, actor=actor, assignee=target, now=now)
 
 
-def after_change(
-    session: Session,
-    incident: Incident,
-    customer: Customer,
-    reporter: Contact,
-    policy: Policy,
-    action: Action,
-    now: datetime,
-    *,
-    actor_name: str,
-    text: str = "",
-) -> list[Reply]:
-    assignee = session.get(Staff, incident.assignee_id) if incident.assignee_id else None
-    replies = cards(
-        session, incident, customer=customer, reporter=reporter, assignee=assignee, now=now
-    )
-    replies += _tell_reporter(incident, reporter, policy, action, actor_name, text)
-    if action == Action.ACK:
-        replies += _data_breach_notices(session, incident, customer, policy)
-    return replies
-
-
-def _tell_reporter(
-    incident: Incident, reporter: Contact, policy: Policy, action: Action, actor: str, text: str
-) -> list[Reply]:
-    chat = reporter_chat(incident, reporter)
-    if chat is None or action == Action.ASSIGN_ME:
-        return []
-    t = translator(incident.language)
-    ref = incident.ref
-    messages = {
-        Action.ACK: lambda: t._(
-            "{ref}: {name} of support has picked up your report.", ref=ref, name=actor
-        ),
-        Action.SET_PRIORITY: lambda: t._(
-            "{ref}: the priority is now {kind}. Reason: {reason}",
-            ref=ref,
-            kind=kind_label(t, policy, incident),
-            reason=text,
-        ),
-        Action.WAIT: lambda: t._(
-            "{ref}: support is waiting for you: {question}", ref=ref, question=text
-        ),
-        Action.RESUME: lambda: t._("{ref}: support is working on it again.", ref=ref),
-        Action.RESOLVE: lambda: t._("{ref} is resolved. What was done: {note}", ref=ref, note=text),
-        Action.ROOT_CAUSE: lambda: t._(
-            "{ref}: the cause has been found; the resolution time now runs.", ref=ref
-        ),
-        Action.REOPEN: lambda: t._("{ref} was reopened: {reason}", ref=ref, reason=text),
-        Action.CLOSE: lambda: t._("{ref} is closed.", ref=ref),
-        Action.EXPLAIN_BREACH: lambda: t._(
-            "{ref}: news from support: {message}", ref=ref, message=text
-        ),
-    }
-    make = messages.get(action)
-    if make is None:
-        return []
-    return [Reply(make(), chat=chat, lang=t.lang, tags=("reporter",))]
-
-
-def _data_breach_notices(
-    session: Session, incident: Incident, customer: Customer, policy: Policy
-) -> list[Reply]:
-    rtype = policy.request_types.get(incident.request_type)
-    if rtype is None or not rtype.notify_roles:
-        return []
-    replies = []
-    for role in rtype.notify_roles:
-        for contact in contacts_with_role(session, customer.id, role):
-            chat = contact_chat(contact, incident.origin_platform or "console")
-            if chat is None:
-                continue
-            t = translator(contact.language or customer.language or policy.doc.language)
-            replies.append(
-                Reply(
-                    t._(
-                        "{ref}: {kind} reported for {customer}. Support is handling it and will "
-                        "give you what you need for your own notification.",
-                        ref=incident.ref,
-                        kind=rtype.label.get(t.lang),
-                        customer=customer.name,
-                    ),
-                    chat=chat,
-                    lang=t.lang,
-                )
-            )
-    return replies
-
-
-def problem_command(session: Session, event: Command, now: datetime) -> list[Reply]:
-    """``/problem REF PRB-3`` links; ``/problem REF new title`` opens one and links it."""
-    person = identify(session, event.user, event.chat)
-    if not is_staff(person):
-        return refuse_non_staff(person)
-    t = person.t
-    ref, rest = _parse_ref(event.args)
-    incident = find_incident(session, ref) if ref else None
-    if incident is None or not rest:
-        return [
-            Reply(
-                t._("Use /problem PLEK-42 PRB-3 to link, or /problem PLEK-42 new <title>."),
-                lang=t.lang,
-            )
-        ]
-    assert person.staff is not None
-    actor = Actor.of(person.staff)
-    word, _, title = rest.partition(" ")
-    if word.lower() == "new":
-        problem = service.open_problem(
-            session=session,
-            customer_id=incident.customer_id,
-            title=title.strip() or incident.ref,
-            rca_required=False,
-            now=now,
-        )
-    else:
-        found = session.exec(select(Problem).where(Problem.ref == word.upper())).first()
-        if found is None:
-            return [Reply(t._("There is no problem {ref}.", ref=word), lang=t.lang)]
-        problem = found
-    try:
-        service.link_problem(
-            session=session, incident=incident, problem=problem, actor=actor, now=now
-        )
-    except ServiceError as error:
-        return [Reply(error_text(t, error), lang=t.lang)]
-    linked = session.exec(select(Incident).where(Incident.problem_id == problem.id)).all()
-    refs = ", ".join(sorted(i.ref for i in linked))
-    return [
-        Reply(
-            t._(
-                "{problem} ({title}) now links: {refs}",
-                problem=problem.ref,
-                title=problem.title,
-                refs=refs,
-            ),
-            lang=t.lang,
-        )
-    ]
-
-
-__all__ = ["SYSTEM", "act", "command", "press", "problem_command", "text_answer"]
+__all__ = ["SYSTEM", "act", "command", "press", "text_answer"]
