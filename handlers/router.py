@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from handlers import (
     directory,
+    drafts,
     escalation,
     help,
     intake,
@@ -24,6 +25,7 @@ from handlers import (
     reports,
     status,
     triage,
+    unregistered,
 )
 from handlers.people import identify
 from handlers.types import Action, ButtonPress, Command, Inbound, Reply, Text
@@ -93,7 +95,7 @@ def _command(session: Session, event: Command, now: datetime) -> list[Reply]:
 
 
 def _text(session: Session, event: Text, now: datetime) -> list[Reply]:
-    draft = intake.get_draft(session, event.user.platform, event.user.id)
+    draft = drafts.get_draft(session, event.user.platform, event.user.id)
     if draft is None:
         if not event.chat.private:
             return []  # ordinary conversation in a group is none of the bot's business
@@ -104,14 +106,14 @@ def _text(session: Session, event: Text, now: datetime) -> list[Reply]:
     if draft.kind == "intake":
         return intake.answer(session, draft, event, now)
     if draft.kind == "forward":
-        return intake.forward_answer(session, draft, event, now)
+        return unregistered.forward_answer(session, draft, event, now)
     return triage.text_answer(session, draft, event, now)
 
 
 def _press(session: Session, event: ButtonPress, now: datetime) -> list[Reply]:
     if event.action not in INTAKE_ACTIONS:
         return triage.press(session, event, now)
-    draft = intake.get_draft(session, event.user.platform, event.user.id)
+    draft = drafts.get_draft(session, event.user.platform, event.user.id)
     if event.action == Action.CANCEL:
         lang = identify(session, event.user, event.chat).lang
         return intake.cancel(session, event.user.platform, event.user.id, lang)

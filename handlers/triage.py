@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from handlers.drafts import drop_draft
 from handlers.people import Person, identify
 from handlers.refusals import error_text, is_staff, refuse_non_staff
 from handlers.triage_notices import after_change
@@ -118,8 +119,6 @@ def _ask_text(
     t = person.t
     if find_incident(session, ref) is None:
         return [Reply(t._("There is no incident {ref}.", ref=ref), lang=t.lang)]
-    from handlers.intake import drop_draft
-
     drop_draft(session, person.user.platform, person.user.id)
     session.add(
         Draft(
