@@ -41,6 +41,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import BotApp
 from bot.outbox import enqueue
+from bot.slack.modals import ViewMeta, asks, modal, working
 from bot.slack.mrkdwn import readable, strip_mention
 from bot.slack.render import (
     ACTION_PREFIX,
@@ -51,12 +52,8 @@ from bot.slack.render import (
     INCIDENT_COMMAND,
     SLABOT_COMMAND,
     VIEW_CALLBACK,
-    ViewMeta,
-    asks,
-    modal,
     parse_action_id,
     prompt_from_value,
-    working,
 )
 from bot.slack.transport import PLATFORM, SlackTransport, ephemeral_chat
 from bot.slack.users import Users

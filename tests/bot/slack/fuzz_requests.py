@@ -12,12 +12,12 @@ from urllib.parse import urlencode
 
 from hypothesis import strategies as st
 
+from bot.slack.modals import ViewMeta
 from bot.slack.render import (
     ACTION_PREFIX,
     ANSWER_BLOCK,
     ANSWER_ELEMENT,
     FORM_ACTION,
-    ViewMeta,
     parse_action_id,
 )
 from bot.slack.transport import ephemeral_chat

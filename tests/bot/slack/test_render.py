@@ -8,11 +8,10 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.slack.modals import ViewMeta, modal
 from bot.slack.render import (
     FORM_ACTION,
-    ViewMeta,
     message,
-    modal,
     parse_action_id,
     prompt_from_value,
     slack_commands,
