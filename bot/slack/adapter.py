@@ -17,6 +17,10 @@ Every listener calls ``ack()`` first (a view submission acknowledges with the ne
 with a "one moment" view when the handlers take longer than :data:`ACK_BUDGET`). Handling runs
 in one transaction: the replies for other chats (the card, the reporter's note) go to the
 outbox with it, and a Slack event that arrives twice (``event_id``) is handled once.
+
+This module reads what Slack sends: the listeners and their wiring. Handling an event and
+showing its answer (modals, ephemeral messages, the DM) is in :mod:`bot.slack.handling`, whose
+``SlackHandling`` :class:`SlackAdapter` extends.
 """
 
 from __future__ import annotations
@@ -25,14 +29,12 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import replace
-from typing import Any, Literal
+from collections.abc import AsyncIterator
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -40,8 +42,14 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import BotApp
-from bot.outbox import enqueue
-from bot.slack.modals import ViewMeta, asks, modal, working
+from bot.slack.handling import (
+    INTAKE_ACTIONS,
+    SlackHandling,
+    channel_of,
+    chat_ref,
+    modal_title,
+)
+from bot.slack.modals import ViewMeta, working
 from bot.slack.mrkdwn import readable, strip_mention
 from bot.slack.render import (
     ACTION_PREFIX,
@@ -55,9 +63,8 @@ from bot.slack.render import (
     parse_action_id,
     prompt_from_value,
 )
-from bot.slack.transport import PLATFORM, SlackTransport, ephemeral_chat
+from bot.slack.transport import PLATFORM, SlackTransport
 from bot.slack.users import Users
-from bot.unreachable import mark_reachable
 from handlers.types import (
     Action,
     ButtonPress,
@@ -68,7 +75,6 @@ from handlers.types import (
     Reply,
     Text,
 )
-from sla.db import session_scope
 from sla.i18n import translator
 
 log = logging.getLogger(__name__)
@@ -76,14 +82,6 @@ COMMAND = INCIDENT_COMMAND
 SHORTCUT = "slabot_report"
 ACK_BUDGET = 2.0  # seconds of handling before a view submission is acknowledged with a wait view
 DEFAULT_API_URL = "https://slack.com/api/"
-# Where the answer to an event is shown:
-#   modal      the replies fill the modal the event came from (or is opening);
-#   open       a question opens a modal, anything else is shown only to the actor;
-#   ephemeral  everything is shown only to the actor, as messages;
-#   dm         the replies are messages in the direct-message chat the event came from.
-Surface = Literal["modal", "open", "ephemeral", "dm"]
-INTAKE_ACTIONS = (Action.ANSWER, Action.CONFIRM, Action.CANCEL)
-_REF = re.compile(r"[A-Z][A-Z0-9]*-\d+")  # an incident's ref, PLEK-42
 
 
 def base_url_of(url: str | None) -> str:
@@ -92,12 +90,7 @@ def base_url_of(url: str | None) -> str:
     return base if base.endswith("/") else base + "/"
 
 
-def chat_ref(channel: str) -> ChatRef:
-    """A Slack conversation; ``D…`` is a direct message with the app."""
-    return ChatRef(PLATFORM, channel, private=channel.startswith("D"))
-
-
-class SlackAdapter:
+class SlackAdapter(SlackHandling):
     """The bolt app, its listeners, and the transport the outbox sends Slack messages with."""
 
     def __init__(
@@ -253,7 +246,7 @@ class SlackAdapter:
                 with contextlib.suppress(Exception):
                     await respond(delete_original=True)
             if origin:
-                title = _title(press, origin)
+                title = modal_title(press, origin)
                 await self._open(body["trigger_id"], origin, channel, user.id, title)
 
     async def on_form_button(
@@ -267,7 +260,7 @@ class SlackAdapter:
                 await self._expired(body)
                 return
             prompt, lang = found
-            channel = _channel_of(body)
+            channel = channel_of(body)
             reply = Reply(prompt.text, prompt=prompt, lang=lang)
             t = translator(lang)
             title = t._("Report incident") if _is_intake_step(prompt.step) else "slabot"
@@ -325,119 +318,6 @@ class SlackAdapter:
             event = Command("cancel", "", user, chat_ref(meta.channel))
             await self._run(event, dedupe=None, surface="modal", channel=meta.channel)
 
-    # -- the pieces ------------------------------------------------------------------------------
-
-    async def _expired(self, body: dict[str, Any]) -> None:
-        """A button the bot cannot read: say so, only to the person who pressed it."""
-        user = await self.users.ref(body["user"]["id"])
-        t = translator(user.locale)
-        channel = _channel_of(body)
-        chat = ephemeral_chat(channel, user.id) if channel else user.id
-        reply = Reply(t._("This button has expired."), lang=t.lang, ephemeral=True)
-        await asyncio.to_thread(self._queue, [reply], ChatRef(PLATFORM, chat, private=True))
-        self.app.delivery.poke()
-
-    async def _start(self, event: Command, trigger_id: str, channel: str) -> None:
-        origin = await self._run(
-            event, dedupe=f"trigger:{trigger_id}", surface="open", channel=channel
-        )
-        if origin:
-            await self._open(trigger_id, origin, channel, event.user.id, _title(event, origin))
-
-    async def _in_modal(self, press: ButtonPress, view: dict[str, Any], dedupe: str | None) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        event = replace(press, chat=chat_ref(meta.channel))
-        origin = await self._run(event, dedupe=dedupe, surface="modal", channel=meta.channel)
-        if origin:
-            await self._update(view["id"], view.get("hash"), self._view(origin, meta))
-
-    def _view(self, origin: Sequence[Reply], meta: ViewMeta) -> dict[str, Any]:
-        return modal(origin, channel=meta.channel, title=meta.title or "slabot")
-
-    async def _open(
-        self, trigger_id: str, origin: list[Reply], channel: str, user_id: str, title: str
-    ) -> None:
-        view = modal(origin, channel=channel, title=title)
-        try:
-            await self.client.views_open(trigger_id=trigger_id, view=view)
-        except SlackApiError as error:
-            # The trigger expired (Slack allows 3 s) or Slack refused: ask in a message
-            # instead, which works the same way (buttons, or "Answer" to type).
-            log.warning("views.open failed (%s); asking in a message", error.response.get("error"))
-            mine = ChatRef(PLATFORM, ephemeral_chat(channel, user_id))
-            await asyncio.to_thread(self._queue, origin, mine)
-
-    async def _update(self, view_id: str, hash_: str | None, view: dict[str, Any]) -> None:
-        try:
-            if hash_:
-                await self.client.views_update(view_id=view_id, hash=hash_, view=view)
-            else:
-                await self.client.views_update(view_id=view_id, view=view)
-        except SlackApiError as error:
-            # hash_conflict: a newer answer updated the modal already.
-            log.info("views.update of %s failed: %s", view_id, error.response.get("error"))
-
-    def _queue(self, replies: Sequence[Reply], chat: ChatRef | None) -> None:
-        """Send replies later (to ``chat``, else to their own), through the outbox, in their own
-        transaction."""
-        if chat is not None:
-            replies = [replace(r, chat=chat) for r in replies]
-        with session_scope(self.app.engine) as session:
-            enqueue(session, replies, self.app.clock())
-
-    def _reachable(self, chat_ids: Sequence[str]) -> None:
-        """Forget that these chats could not be reached (they just showed they can)."""
-        try:
-            with session_scope(self.app.engine) as session:
-                for chat_id in chat_ids:
-                    if mark_reachable(session, PLATFORM, chat_id):
-                        log.info("Slack chat %s is reachable again", chat_id)
-        except Exception:  # bookkeeping: it must not keep the event from being handled
-            log.exception("clearing the unreachable record of %s failed", chat_ids)
-
-    # -- handling --------------------------------------------------------------------------------
-
-    async def _run(
-        self, event: Inbound, *, dedupe: str | None, surface: Surface, channel: str
-    ) -> list[Reply]:
-        """Handle one event (once per ``dedupe``); the replies the caller shows in a modal.
-
-        The inbox queues everything addressed to a chat with the change. What the handlers say
-        to the actor goes where ``surface`` says: into the modal (it comes back), into a
-        message only the actor sees, or into the direct-message chat (both queued with the
-        change).
-        """
-        user = event.user
-        # Whoever acts can be written to again; a channel too, where the app just heard from it.
-        back = [user.id, channel] if surface in ("ephemeral", "dm") else [user.id]
-        await asyncio.to_thread(self._reachable, back)
-
-        def split(origin: list[Reply]) -> tuple[list[Reply], list[Reply]]:
-            # Queued in the handling's transaction: a crash right after loses none of them.
-            if surface == "dm":
-                return [], [replace(r, chat=event.chat) for r in origin]
-            if surface == "ephemeral" or (surface == "open" and not asks(origin)):
-                mine = ChatRef(PLATFORM, ephemeral_chat(channel, user.id), private=True)
-                return [], [replace(r, chat=mine) for r in origin]
-            if surface == "modal":
-                # The modal goes away; the reporter keeps the confirmation with the ref.
-                direct = ChatRef(PLATFORM, user.id, private=True)
-                return origin, [replace(r, chat=direct) for r in origin if "filed" in r.tags]
-            return origin, []
-
-        try:
-            origin = await self.app.handle(
-                event,
-                dedupe=dedupe[:128] if dedupe is not None else None,
-                keep_origin=True,
-                split=split,
-            )
-        finally:
-            self.completed += 1
-        self.app.delivery.poke()
-        self.app.timers.poke()
-        return origin
-
 
 _NO_CHAT = ChatRef(PLATFORM, "")
 
@@ -464,12 +344,6 @@ def split_command(text: str) -> tuple[str, str]:
     return (name or "help"), args.strip()
 
 
-def _channel_of(body: dict[str, Any]) -> str:
-    """The channel of the message a button was pressed on ("" in a modal)."""
-    container = body.get("container") or {}
-    return str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
-
-
 def _event_key(body: dict[str, Any]) -> str | None:
     event_id = body.get("event_id")
     return f"event:{event_id}" if event_id else None
@@ -482,21 +356,6 @@ def _trigger_key(body: dict[str, Any]) -> str | None:
 
 def _is_intake_step(step: str) -> bool:
     return step.startswith("field:") or step in (CONFIRM_STEP, "forward")
-
-
-def _title(event: Command | ButtonPress, origin: Sequence[Reply]) -> str:
-    """The modal's title: reporting, or the incident a staff action is about."""
-    t = translator(origin[-1].lang if origin else None)
-    if isinstance(event, Command):
-        if event.name == "incident":
-            return t._("Report incident")
-        ref = event.args.partition(" ")[0].upper()  # /slabot resolve PLEK-42
-        ref = ref if _REF.fullmatch(ref) else ""
-    elif event.action in INTAKE_ACTIONS:
-        return t._("Report incident")
-    else:
-        ref = event.value.partition(" ")[0]
-    return t._("Incident {ref}", ref=ref) if ref else "slabot"
 
 
 __all__ = [
