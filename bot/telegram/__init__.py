@@ -11,12 +11,12 @@ from bot.telegram._render import callback_data, parse_callback_data
 from bot.telegram._service import (
     TelegramConfigError,
     TelegramService,
-    WebhookServer,
     api_urls,
     build_application,
     run_telegram,
 )
 from bot.telegram._transport import TelegramTransport
+from bot.telegram._webhook import WebhookServer
 
 __all__ = [
     "TelegramConfigError",

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from bot.outbox import enqueue
 from bot.telegram import TelegramConfigError, api_urls, run_telegram
-from bot.telegram._service import UpdateHandler, check_settings
+from bot.telegram._service import check_settings
+from bot.telegram._update_handler import UpdateHandler
 from bot.timers import fire_all_due
 from handlers.types import Action, Button, ChatRef, Reply
 from sla.db import session_scope
