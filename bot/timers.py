@@ -185,6 +185,10 @@ class TimerRunner:
             while self._again:
                 self._again = False
                 await self._run()
+        except asyncio.CancelledError:
+            # Stopping mid-run: what was claimed is committed or rolled back in its thread,
+            # and what is left fires at the next start. Nothing to report.
+            return
         finally:
             self._running = False
 
