@@ -90,6 +90,19 @@ class Hook:
         await until(self.nothing_due, "the outbox to be delivered", timeout=10)
 
 
+async def start_webhook(telegram: Telegram) -> str:
+    """Start the bot receiving by webhook on a free port of 127.0.0.1; returns the URL."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram/hook"
+    await telegram.start(
+        TELEGRAM_WEBHOOK_URL=url,
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
+        TELEGRAM_WEBHOOK_PORT=port,
+    )
+    return url
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def hook(
     sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
@@ -106,14 +119,7 @@ async def hook(
     app.timers.start = lambda: None  # type: ignore[method-assign]  # no timers in the fuzz
     await app.start()
     telegram = Telegram(engine, api, app, clock)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/telegram/hook"
-    await telegram.start(
-        TELEGRAM_WEBHOOK_URL=url,
-        TELEGRAM_WEBHOOK_SECRET=SECRET,
-        TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
-        TELEGRAM_WEBHOOK_PORT=port,
-    )
+    url = await start_webhook(telegram)
     http = aiohttp.ClientSession()
     try:
         yield Hook(telegram, url, http)
@@ -203,14 +209,7 @@ async def test_the_bot_still_works_after_the_fuzz(hook: Hook) -> None:
 async def fresh_hook(telegram: Telegram) -> AsyncIterator[Hook]:
     """A bot that has handled nothing yet, receiving by webhook on 127.0.0.1."""
     await telegram.stop()
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/telegram/hook"
-    await telegram.start(
-        TELEGRAM_WEBHOOK_URL=url,
-        TELEGRAM_WEBHOOK_SECRET=SECRET,
-        TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
-        TELEGRAM_WEBHOOK_PORT=port,
-    )
+    url = await start_webhook(telegram)
     async with aiohttp.ClientSession() as http:
         yield Hook(telegram, url, http)
 
