@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -55,10 +55,12 @@ class BotApp:
         keep_origin: bool = False,
         inline: Callable[[Reply], bool] | None = None,
         split: Split | None = None,
+        reachable: Sequence[str] = (),
     ) -> list[Reply]:
         """Handle one inbound event off the loop (database work); inline replies come back
         (with ``keep_origin``, every reply to the origin; with ``inline``, those it accepts;
-        ``split`` readdresses some: see :meth:`Inbox.process`)."""
+        ``split`` readdresses some; ``reachable`` chats are written to again: see
+        :meth:`Inbox.process`)."""
         started = time.perf_counter()
         try:
             return await asyncio.to_thread(
@@ -68,6 +70,7 @@ class BotApp:
                 keep_origin=keep_origin,
                 inline=inline,
                 split=split,
+                reachable=reachable,
             )
         finally:
             HANDLER_LATENCY.labels(event.user.platform).observe(time.perf_counter() - started)

@@ -14,7 +14,7 @@ key) is handled once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.outbox import enqueue
+from bot.unreachable import mark_reachable
 from handlers.router import dispatch
 from handlers.types import Inbound, Reply
 from sla.db import session_scope
@@ -81,6 +82,7 @@ class Inbox:
         keep_origin: bool = False,
         inline: Callable[[Reply], bool] | None = None,
         split: Split | None = None,
+        reachable: Sequence[str] = (),
     ) -> list[Reply]:
         """Handle ``event``; returns the replies to show the person who acted.
 
@@ -90,8 +92,9 @@ class Inbox:
         ``inline``, those it accepts. Replies that name their chat are queued in the handling's
         transaction either way. ``split`` then divides what would come back into what does and
         replies readdressed to chats, queued with the rest (the apology after a failure too,
-        in a transaction of its own). A redelivery of ``dedupe`` returns nothing and changes
-        nothing.
+        in a transaction of its own). ``reachable`` names chats of the event's platform that just
+        showed they can be written to (the actor's, say): their unreachable records go, in the
+        same transaction. A redelivery of ``dedupe`` returns nothing and changes nothing.
         """
         comes_back = inline or (lambda reply: keep_origin or reply.alert or reply.ephemeral)
         now = self.clock()
@@ -100,6 +103,9 @@ class Inbox:
             with session_scope(self.engine) as session:
                 if dedupe is not None and not first_time(session, platform, dedupe, now):
                     return []
+                for chat_id in reachable:
+                    if mark_reachable(session, platform, chat_id):
+                        log.info("%s chat %s is reachable again", platform, chat_id)
                 shown: list[Reply] = []
                 queued: list[Reply] = []
                 for reply in dispatch(session, event, now):

@@ -171,15 +171,22 @@ def logged_errors() -> Iterator[_Errors]:
         root.removeHandler(handler)
 
 
+def _serving(task: asyncio.Task[Any]) -> bool:
+    """An aiohttp server's task for one connection: it lives as long as the connection is kept
+    alive, waiting for the next request. A request in flight on it has a client task waiting."""
+    return getattr(task.get_coro(), "__qualname__", "") == "RequestHandler.start"
+
+
 async def settled(before: set[asyncio.Task[Any]], timeout: float = 10.0) -> None:
     """Wait until every task started since ``before`` was taken has finished (listeners run on
-    after Slack's request was answered; their HTTP calls to the fakes too)."""
+    after Slack's request was answered; their HTTP calls to the fakes too), except the servers'
+    kept-alive connections."""
     me = asyncio.current_task()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         pending = {t for t in asyncio.all_tasks() if t not in before and t is not me}
-        pending = {t for t in pending if not t.done()}
+        pending = {t for t in pending if not t.done() and not _serving(t)}
         if not pending:
             return
         remaining = deadline - loop.time()

@@ -32,6 +32,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -159,6 +160,23 @@ class SlackAdapter(SlackHandling):
             self._busy_count -= 1
             if self._busy_count == 0:
                 self._idle.set()
+
+    async def connect(self) -> None:
+        """Give each Web API client a pool of kept-alive connections (call in the loop).
+
+        Without one, slack_sdk opens a connection for every call: a TCP and TLS handshake with
+        Slack before each modal and each message. A call after :meth:`disconnect` works as
+        before, on a connection of its own.
+        """
+        for client in (self.client, self.transport.client):
+            if client.session is None or client.session.closed:
+                timeout = aiohttp.ClientTimeout(total=client.timeout)
+                client.session = aiohttp.ClientSession(timeout=timeout)
+
+    async def disconnect(self) -> None:
+        for client in (self.client, self.transport.client):
+            if client.session is not None:
+                await client.session.close()
 
     async def settle(self, timeout: float = 10.0) -> None:
         """Wait until no listener is working any more (listeners run on after ``ack()``)."""

@@ -25,7 +25,6 @@ from bot.outbox import enqueue
 from bot.slack.modals import ViewMeta, asks, modal
 from bot.slack.transport import PLATFORM, ephemeral_chat
 from bot.slack.users import Users
-from bot.unreachable import mark_reachable
 from handlers.types import Action, ButtonPress, ChatRef, Command, Inbound, Reply
 from sla.db import session_scope
 from sla.i18n import translator
@@ -112,16 +111,6 @@ class SlackHandling:
         with session_scope(self.app.engine) as session:
             enqueue(session, replies, self.app.clock())
 
-    def _reachable(self, chat_ids: Sequence[str]) -> None:
-        """Forget that these chats could not be reached (they just showed they can)."""
-        try:
-            with session_scope(self.app.engine) as session:
-                for chat_id in chat_ids:
-                    if mark_reachable(session, PLATFORM, chat_id):
-                        log.info("Slack chat %s is reachable again", chat_id)
-        except Exception:  # bookkeeping: it must not keep the event from being handled
-            log.exception("clearing the unreachable record of %s failed", chat_ids)
-
     # -- handling --------------------------------------------------------------------------------
 
     async def _run(
@@ -137,7 +126,6 @@ class SlackHandling:
         user = event.user
         # Whoever acts can be written to again; a channel too, where the app just heard from it.
         back = [user.id, channel] if surface in ("ephemeral", "dm") else [user.id]
-        await asyncio.to_thread(self._reachable, back)
 
         def split(origin: list[Reply]) -> tuple[list[Reply], list[Reply]]:
             # Queued in the handling's transaction: a crash right after loses none of them.
@@ -158,6 +146,7 @@ class SlackHandling:
                 dedupe=dedupe[:128] if dedupe is not None else None,
                 keep_origin=True,
                 split=split,
+                reachable=back,
             )
         finally:
             self.completed += 1

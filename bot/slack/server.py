@@ -134,6 +134,7 @@ class SlackService:
 
     async def start(self, *, host: str = "0.0.0.0", port: int = 3000) -> list[str]:
         """Connect (Socket Mode) or listen (HTTP); the addresses listened on, if any."""
+        await self.adapter.connect()
         if self.app_token:
             self._socket = AsyncSocketModeHandler(
                 self.adapter.bolt, self.app_token, web_client=self.adapter.client
@@ -161,6 +162,7 @@ class SlackService:
             await self.adapter.settle(timeout)
         except TimeoutError:
             log.warning("Slack listeners still busy after %s s; stopping anyway", timeout)
+        await self.adapter.disconnect()
 
 
 async def run_slack(app: BotApp, settings: Settings) -> None:

@@ -85,11 +85,12 @@ class UpdateHandler:
         event = message_event(message, self.application.bot.username)
         if event is None:
             return
-        if event.chat.private:
-            await asyncio.to_thread(self._reachable, event.chat.id)
         # Every answer is a message, queued with the change: if the process dies before
         # Telegram hears 200, the redelivery is a duplicate and nothing has been lost.
-        inline = await self.app.handle(event, dedupe=self._key(update), inline=_nothing)
+        back = [event.chat.id] if event.chat.private else []
+        inline = await self.app.handle(
+            event, dedupe=self._key(update), inline=_nothing, reachable=back
+        )
         await self._show(inline, event.chat)  # only "something went wrong" (nothing changed)
 
     async def _press(self, update: Update, query: CallbackQuery) -> None:

@@ -55,6 +55,8 @@ class FakeSlack:
     chaos: Chaos | None = None
     # Calls that took effect but whose answer was held back until the client gave up.
     unanswered: list[Call] = field(default_factory=list)
+    # The client end (host, port) of each connection a Web API call came on.
+    connections: set[tuple[str, int]] = field(default_factory=set)
     base: str = ""
     _counter: int = 0
     _runner: web.AppRunner | None = None
@@ -138,6 +140,7 @@ class FakeSlack:
         args = await self._args(request)
         auth = request.headers.get("Authorization", "")
         self.calls.append(Call(method, args))
+        self.connections.add(request.transport.get_extra_info("peername")[:2])  # type: ignore[union-attr]
         pending = self.failures.get(method)
         if pending:
             failure = pending.pop(0)

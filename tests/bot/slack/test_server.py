@@ -14,6 +14,7 @@ from bot.app import BotApp
 from bot.settings import Settings
 from bot.slack import SlackConfigError, SlackService, run_slack
 from tests.bot.slack.conftest import SECRET, Workspace, load_directory
+from tests.bot.slack.test_adapter import filed
 from tests.bot.slack.fake_slack import APP_TOKEN, TOKEN, FakeSlack, until
 
 
@@ -128,3 +129,25 @@ async def test_over_http_slack_hears_back_only_once_the_event_is_handled(
     # No waiting: the answer is in the outbox by the time Slack has its 200.
     assert [row.chat_id for row in workspace.outbox()] == ["DANNA"]
     assert workspace.service.adapter.completed == 1
+
+
+async def test_web_api_calls_reuse_kept_alive_connections(workspace: Workspace) -> None:
+    """A report's modal, user look-ups and messages go over a few pooled connections, not one
+    new connection (against Slack: a TCP and TLS handshake) per call."""
+    await filed(workspace)
+    fake = workspace.fake
+    assert len(fake.calls) >= 6
+    assert len(fake.connections) <= 2, (len(fake.connections), len(fake.calls))
+
+
+async def test_after_stopping_a_call_still_gets_a_connection_of_its_own(
+    sqlite_engine: Engine, fake: FakeSlack
+) -> None:
+    """Delivery may send the messages in hand after the service has stopped."""
+    service = SlackService(
+        BotApp(sqlite_engine), bot_token=TOKEN, signing_secret=SECRET, api_url=fake.base + "/api/"
+    )
+    await service.start(host="127.0.0.1", port=0)
+    await service.stop()
+    await service.adapter.transport.client.auth_test()
+    assert [call.method for call in fake.calls][-1] == "auth.test"
