@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from bot.inbox import Inbox, Split
 from bot.metrics import HANDLER_LATENCY
-from bot.outbox import LEASE, DeliveryLoop, Transport
+from bot.outbox import CONCURRENCY, LEASE, DeliveryLoop, Transport
 from bot.timers import TimerRunner
 from handlers.types import Inbound, Reply
 
@@ -33,12 +33,15 @@ class BotApp:
         clock: Callable[[], datetime] | None = None,
         sweep_seconds: float = 30.0,
         outbox_lease: timedelta = LEASE,
+        delivery_chats: int = CONCURRENCY,
     ) -> None:
         self.engine = engine
         self.clock = clock or (lambda: datetime.now(UTC))
         self.transports: dict[str, Transport] = {}
         self.inbox = Inbox(engine, self.clock, on_queued=self._queued)
-        self.delivery = DeliveryLoop(engine, self.transports, self.clock, lease=outbox_lease)
+        self.delivery = DeliveryLoop(
+            engine, self.transports, self.clock, lease=outbox_lease, concurrency=delivery_chats
+        )
         self.timers = TimerRunner(
             engine, sweep_seconds=sweep_seconds, after_firing=self._after_firing
         )

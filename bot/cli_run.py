@@ -62,7 +62,11 @@ async def serve(settings: Settings) -> None:
     engine = await _database(settings, stop)
     if engine is None:
         return
-    app = BotApp(engine, outbox_lease=timedelta(seconds=settings.outbox_lease_seconds))
+    app = BotApp(
+        engine,
+        outbox_lease=timedelta(seconds=settings.outbox_lease_seconds),
+        delivery_chats=settings.delivery_concurrency,
+    )
     runners = transports(settings)
     ready = dict.fromkeys(runners, False) | {"timers": False}
     site_runner = web.AppRunner(health_app(engine, ready), access_log=None)

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(
         default=60.0, gt=0, validation_alias="SLABOT_OUTBOX_LEASE_SECONDS"
     )
+    # How many chats the outbox sends to at the same time (each chat stays in order). A crash
+    # may resend what was in flight: at most this many messages, each marked and counted.
+    delivery_concurrency: int = Field(
+        default=8, ge=1, le=100, validation_alias="SLABOT_DELIVERY_CONCURRENCY"
+    )
     slack_api_url: str | None = Field(default=None, validation_alias="SLACK_API_URL")
     # HTTP mode (no SLACK_APP_TOKEN): where Slack's requests arrive, on the path /slack/events.
     slack_http_host: str = Field(default="0.0.0.0", validation_alias="SLACK_HTTP_HOST")

@@ -23,12 +23,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.outbox import enqueue
+from handlers.people import customer_language
 from handlers.types import ChatRef, Reply
 from sla.db import session_scope
 from sla.directory import binding, contacts_for, staff_for, support_chats
 from sla.i18n import Translator, translator
 from sla.models import ChatBinding, Customer, UnreachableChat
-from sla.policy import builtin_policy
 
 log = logging.getLogger(__name__)
 MAX_REASON = 200
@@ -94,12 +94,6 @@ def mark_reachable(session: Session, platform: str, chat_id: str) -> bool:
     return True
 
 
-def _language(customer: Customer | None) -> str:
-    if customer is None:
-        return "en"
-    return customer.language or builtin_policy(customer.policy).doc.language
-
-
 def notices(session: Session, chat: ChatRef, undelivered: str, wording: Wording) -> list[Reply]:
     """What the support chats are told about ``chat`` (none if it is a support chat itself)."""
     bound = binding(session, chat.platform, chat.id)
@@ -131,8 +125,10 @@ def notices(session: Session, chat: ChatRef, undelivered: str, wording: Wording)
         if where in seen or where == (chat.platform, chat.id):
             continue
         seen.add(where)
-        lang = _language(customer) if customer else (staff.language if staff else None) or "en"
-        t = translator(lang)
+        if customer is not None:
+            t = translator(customer_language(customer))
+        else:
+            t = translator((staff.language if staff else None) or "en")
         if chat.private:
             head = wording.person(t, name)
         else:

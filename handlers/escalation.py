@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from handlers.cards import cards, due_text, kind_label
-from handlers.people import identify, staff_chats
+from handlers.people import identify, reader_language, staff_chats
 from handlers.refusals import error_text
 from handlers.types import Command, Reply
 from sla import service
@@ -36,7 +36,7 @@ def pings(
     replies: list[Reply] = []
     role = policy.doc.escalation.levels[level - 1]
     for member in escalation_members(session, customer.id, level):
-        t = translator(member.language or customer.language or policy.doc.language)
+        t = translator(reader_language(member, customer))
         tz = policy.doc.calendar.timezone
         paused = incident.status == "waiting"
         lines = [

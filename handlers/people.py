@@ -52,6 +52,12 @@ def language_for(
     return customer_language(customer)
 
 
+def reader_language(record: Contact | Staff | None, customer: Customer | None) -> str:
+    """The language of someone written to first (no platform locale at hand): their record's,
+    else their customer's, else the customer's policy's."""
+    return language_for(None, record, customer)
+
+
 def customer_language(customer: Customer | None) -> str:
     if customer is None:
         return "en"

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from handlers.cards import kind_label
 from handlers.escalation import raise_level
-from handlers.people import staff_chats
+from handlers.people import customer_language, staff_chats
 from handlers.types import Action, Button, ChatRef, Reply
 from sla.directory import support_chats
 from sla.i18n import Translator, translator
@@ -85,7 +85,7 @@ def _reminder(
     due = _due(incident, timer.target)
     if due is None:
         return []
-    t = translator(customer.language or policy.doc.language)
+    t = translator(customer_language(customer))
     tz = policy.doc.calendar.timezone
     lines = [
         t._(
@@ -112,7 +112,7 @@ def _breach(
     session: Session, incident: Incident, customer: Customer, policy: Policy, timer: Timer
 ) -> list[Reply]:
     due = _due(incident, timer.target)
-    t = translator(customer.language or policy.doc.language)
+    t = translator(customer_language(customer))
     tz = policy.doc.calendar.timezone
     when = t.datetime(due, tz) if due is not None else "—"
     lines = [
@@ -144,7 +144,7 @@ def _escalate_to(
 ) -> list[Reply]:
     if incident.escalation_level >= timer.level:
         return []
-    t = translator(customer.language or policy_of(customer).doc.language)
+    t = translator(customer_language(customer))
     why = t._("the {target} deadline was missed", target=_target_name(t, timer.target))
     try:
         return raise_level(session, incident, customer, SYSTEM, now, why=why)

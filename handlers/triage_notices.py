@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from handlers.cards import cards, kind_label
-from handlers.people import contact_chat, reporter_chat
+from handlers.people import contact_chat, reader_language, reporter_chat
 from handlers.types import Action, Reply
 from sla.directory import contacts_with_role
 from sla.i18n import translator
@@ -90,7 +90,7 @@ def _data_breach_notices(
             chat = contact_chat(contact, incident.origin_platform or "console")
             if chat is None:
                 continue
-            t = translator(contact.language or customer.language or policy.doc.language)
+            t = translator(reader_language(contact, customer))
             replies.append(
                 Reply(
                     t._(

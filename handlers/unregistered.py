@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from handlers.drafts import MAX_FIELD_LENGTH
-from handlers.people import Person, contact_chat, identify
+from handlers.people import Person, contact_chat, identify, reader_language
 from handlers.types import Prompt, Reply, Text
 from sla.directory import contacts_with_role
 from sla.i18n import translator
@@ -86,7 +86,7 @@ def forward(
         chat = contact_chat(contact, person.user.platform)
         if chat is None:
             continue
-        rt = translator(contact.language or customer.language or policy.doc.language)
+        rt = translator(reader_language(contact, customer))
         replies.append(
             Reply(
                 rt._(

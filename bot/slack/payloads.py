@@ -158,6 +158,11 @@ def problem(raw_body: str, content_type: str | None) -> str | None:
         body = parse_body(raw_body, content_type)
     except (ValueError, RecursionError) as error:
         return f"unreadable body ({type(error).__name__})"
+    return shape_problem(body)
+
+
+def shape_problem(body: Any) -> str | None:
+    """:func:`problem` of a body already read (bolt's request reads it once)."""
     if not isinstance(body, dict):
         return "the body is not an object"
     found = misfit(body, BODY)

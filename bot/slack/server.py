@@ -25,7 +25,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.app import BotApp
 from bot.settings import Settings
 from bot.slack.adapter import SlackAdapter
-from bot.slack.payloads import problem
+from bot.slack.payloads import shape_problem
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -42,10 +42,21 @@ def verify(secret: str, body: bytes, timestamp: str, signature: str, now: float)
     return hmac.compare_digest(expected, signature)
 
 
-def _content_type(request: web.Request) -> str | None:
-    """The media type as bolt reads it (the header up to ``;``, as written)."""
-    header = request.headers.get("Content-Type")
-    return header.split(";")[0] if header else None
+def _read(raw: bytes, request: web.Request) -> tuple[AsyncBoltRequest | None, str | None]:
+    """The signed body as bolt's request, read once; or what is wrong with it."""
+    try:
+        body = raw.decode("utf-8")
+    except ValueError:
+        return None, "the body is not UTF-8"
+    try:
+        bolt_request = AsyncBoltRequest(
+            body=body, query=request.query_string, headers=dict(request.headers)
+        )
+    except (ValueError, RecursionError) as error:
+        return None, f"unreadable body ({type(error).__name__})"
+    except Exception as error:  # bolt reading its context out of a body of another shape
+        return None, f"the body does not fit ({type(error).__name__})"
+    return bolt_request, shape_problem(bolt_request.body)
 
 
 class SlackConfigError(RuntimeError):
@@ -111,17 +122,10 @@ class SlackService:
             time.time(),
         ):
             return web.json_response({"error": "invalid request"}, status=401)
-        try:
-            body = raw.decode("utf-8")
-        except ValueError:
-            body = None
-        found = "the body is not UTF-8" if body is None else problem(body, _content_type(request))
-        if body is None or found is not None:
+        bolt_request, found = _read(raw, request)
+        if bolt_request is None or found is not None:
             log.warning("a signed Slack request refused: %s", found)
             return web.json_response({"error": "unreadable request"}, status=400)
-        bolt_request = AsyncBoltRequest(
-            body=body, query=request.query_string, headers=dict(request.headers)
-        )
         response = await self.adapter.bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
 

@@ -1,7 +1,7 @@
 """A burst of reports through ``slabot run`` (Telegram webhook) with the process SIGKILLed at
 random points and restarted: no report lost, none filed twice, every message in its chat once
-and in order, except the message Telegram had taken when a kill came before the bot heard so,
-which is sent again, and marked so (issue #8). The harness and what it checks:
+and in order, except the messages Telegram had taken when a kill came before the bot heard so,
+which are sent again, and marked so (issue #8). The harness and what it checks:
 ``tests/bot/burst.py``; the full 1,000 reports: ``benchmarks/bench_crash_burst.py``."""
 
 from __future__ import annotations

@@ -121,12 +121,54 @@ def test_delivers_in_order_and_edits_keyed_messages(sqlite_engine: Engine) -> No
     _queue(sqlite_engine, ("1", "card v2"), key="card:PLEK-1")
     transport = FakeTransport()
     assert asyncio.run(deliver_due(sqlite_engine, {"telegram": transport}, T0)) == 4
-    assert transport.sent == [
+    card_id = f"m{transport.sent.index(('1', 'card v1', None)) + 1}"  # the id it was given
+    assert [s for s in transport.sent if s[0] == "1"] == [
         ("1", "card v1", None),
         ("1", "hello", None),
-        ("2", "other chat", None),
-        ("1", "card v2", "m1"),
+        ("1", "card v2", card_id),
     ]
+    assert [s for s in transport.sent if s[0] == "2"] == [("2", "other chat", None)]
+
+
+class DistantTransport(FakeTransport):
+    """Each send waits until ``expected`` sends are under way together (a platform far away:
+    the others start meanwhile), and notes the most that were."""
+
+    def __init__(self, expected: int) -> None:
+        super().__init__()
+        self.expected = expected
+        self.in_flight = 0
+        self.most = 0
+        self.full = asyncio.Event()
+
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        if self.in_flight >= self.expected:
+            self.full.set()
+        try:
+            with contextlib.suppress(TimeoutError):  # one at a time would wait here in vain
+                await asyncio.wait_for(self.full.wait(), 1.0)
+            return await super().send(reply, chat, edit_id)
+        finally:
+            self.in_flight -= 1
+
+
+def test_chats_are_sent_to_at_the_same_time_each_in_its_own_order(sqlite_engine: Engine) -> None:
+    """Messages to different chats are under way together, up to the limit; a chat's own
+    messages go one after the other, oldest first."""
+    _queue(sqlite_engine, *[(str(chat), f"{chat}-{n}") for n in range(3) for chat in range(6)])
+    transport = DistantTransport(4)
+    sent = asyncio.run(deliver_due(sqlite_engine, {"telegram": transport}, T0, concurrency=4))
+    assert sent == 18
+    assert transport.most == 4
+    for chat in range(6):
+        mine = [text for to, text, _ in transport.sent if to == str(chat)]
+        assert mine == [f"{chat}-{n}" for n in range(3)]
+    one = DistantTransport(1)
+    _queue(sqlite_engine, ("7", "a"), ("8", "b"))
+    asyncio.run(deliver_due(sqlite_engine, {"telegram": one}, T0, concurrency=1))
+    assert one.most == 1 and [text for _, text, _ in one.sent] == ["a", "b"]
 
 
 def test_retry_after_holds_the_chat_and_keeps_order(sqlite_engine: Engine) -> None:
@@ -222,7 +264,9 @@ def test_a_long_batch_leases_and_retries_from_the_moment_of_each_attempt(
     _queue(sqlite_engine, *[(str(chat), f"to {chat}") for chat in range(4)])
     clock = Clock(T0)
     transport = SlowTransport(sqlite_engine, clock, limited={"3"})
-    asyncio.run(DeliveryLoop(sqlite_engine, {"telegram": transport}, clock).drain())
+    # One chat at a time, so that the batch is long: each send takes the clock 40 s on.
+    loop = DeliveryLoop(sqlite_engine, {"telegram": transport}, clock, concurrency=1)
+    asyncio.run(loop.drain())
     assert [chat for chat, _, _ in transport.sent] == ["0", "1", "2"]
     assert len(transport.leases) == 4
     assert all(locked > sending for sending, locked in transport.leases)
@@ -238,8 +282,12 @@ class Killed(BaseException):
 
 
 class DyingTransport(FakeTransport):
+    """Dies while sending to chat 1; the other chats' sends under way meanwhile get through."""
+
     async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
-        raise Killed
+        if chat.id == "1":
+            raise Killed
+        return await super().send(reply, chat, edit_id)
 
 
 def test_a_send_cut_off_by_a_crash_is_sent_again_after_the_lease_and_marked(
@@ -250,14 +298,16 @@ def test_a_send_cut_off_by_a_crash_is_sent_again_after_the_lease_and_marked(
     have taken the first attempt, and it has no idempotency key to ask."""
     _queue(sqlite_engine, ("1", "first"), ("1", "second"), ("2", "elsewhere"))
     lease = timedelta(seconds=5)
+    dying = DyingTransport()
     with contextlib.suppress(Killed):
-        asyncio.run(deliver_due(sqlite_engine, {"telegram": DyingTransport()}, T0, lease=lease))
+        asyncio.run(deliver_due(sqlite_engine, {"telegram": dying}, T0, lease=lease))
+    assert dying.sent == [("2", "elsewhere", None)]  # under way at the same time
     transport = FakeTransport()
     asyncio.run(deliver_due(sqlite_engine, {"telegram": transport}, T0 + lease, lease=lease))
-    assert transport.sent == [("2", "elsewhere", None)]  # other chats go on meanwhile
+    assert transport.sent == []  # the chat waits out the dead sender's lease, in order
     later = T0 + lease + timedelta(seconds=1)
     asyncio.run(deliver_due(sqlite_engine, {"telegram": transport}, later, lease=lease))
-    assert [t for _, t, _ in transport.sent] == ["elsewhere", "first", "second"]
+    assert [t for _, t, _ in transport.sent] == ["first", "second"]
     with Session(sqlite_engine) as session:
         rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
     assert [(r.status, r.last_error) for r in rows] == [

@@ -14,8 +14,8 @@ from bot.app import BotApp
 from bot.settings import Settings
 from bot.slack import SlackConfigError, SlackService, run_slack
 from tests.bot.slack.conftest import SECRET, Workspace, load_directory
-from tests.bot.slack.test_adapter import filed
 from tests.bot.slack.fake_slack import APP_TOKEN, TOKEN, FakeSlack, until
+from tests.bot.slack.test_adapter import filed
 
 
 def command_body(user: str = "UANNA") -> str:
