@@ -77,6 +77,10 @@ def check_settings(settings: Settings) -> None:
 
 def build_application(app: BotApp, settings: Settings) -> TelegramApplication:
     """A PTB Application that hands every update to ``app`` (not started; no JobQueue)."""
+    return _build(app, settings)[0]
+
+
+def _build(app: BotApp, settings: Settings) -> tuple[TelegramApplication, UpdateHandler]:
     check_settings(settings)
     assert settings.telegram_bot_token is not None
     builder = Application.builder().token(settings.telegram_bot_token).job_queue(None)
@@ -89,7 +93,7 @@ def build_application(app: BotApp, settings: Settings) -> TelegramApplication:
     updates = UpdateHandler(app, application)
     application.add_handler(TypeHandler(Update, updates.on_update))
     application.add_error_handler(updates.on_error)
-    return application
+    return application, updates
 
 
 class TelegramService:
@@ -99,7 +103,7 @@ class TelegramService:
         self.app = app
         self.settings = settings
         self.poll_timeout = poll_timeout
-        self.application = build_application(app, settings)
+        self.application, self.updates = _build(app, settings)
         self.transport = TelegramTransport(
             self.application.bot, app.engine, clock=app.clock, on_queued=app.delivery.poke
         )

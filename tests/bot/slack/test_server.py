@@ -137,7 +137,8 @@ async def test_web_api_calls_reuse_kept_alive_connections(workspace: Workspace) 
     await filed(workspace)
     fake = workspace.fake
     assert len(fake.calls) >= 6
-    assert len(fake.connections) <= 2, (len(fake.connections), len(fake.calls))
+    # One for the modal's calls, one per message under way at the same time (the card, the DM).
+    assert len(fake.connections) <= 3, (len(fake.connections), len(fake.calls))
 
 
 async def test_after_stopping_a_call_still_gets_a_connection_of_its_own(

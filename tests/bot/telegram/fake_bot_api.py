@@ -192,6 +192,7 @@ class FakeBotApi:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    _gates: dict[str, asyncio.Event] = field(default_factory=dict)
 
     # -- what tests do --------------------------------------------------------------------------
 
@@ -236,6 +237,11 @@ class FakeBotApi:
             "data": message.data_for(label),
         }
         return self.inject({"update_id": next(self._update_ids), "callback_query": query})
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of ``method`` wait (Telegram far away) until the event returned is set."""
+        gate = self._gates[method] = asyncio.Event()
+        return gate
 
     def fail(
         self, method: str, error: ApiError, *, chat_id: int | None = None, times: int = 1
@@ -307,6 +313,9 @@ class FakeBotApi:
             return _error(ApiError(401, "Unauthorized"))
         method = request.match_info["method"]
         params = await _params(request)
+        gate = self._gates.get(method)
+        if gate is not None:
+            await gate.wait()
         self.calls.append((method, params))
         handler: Callable[[dict[str, Any]], Any] | None = getattr(self, f"_m_{method}", None)
         if handler is None:

@@ -21,6 +21,7 @@ as an error and every message the bot sends is accepted by the (strict) fake Bot
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 from collections.abc import AsyncIterator
@@ -154,8 +155,11 @@ async def test_fuzzed_updates_never_fail(hook: Hook, post: Post) -> None:
     last = hook.last_outbox_id()
     api = hook.telegram.api
     with logged_errors() as errors:
-        # The webhook answers once the update is handled; the outbox sends what it queued.
+        # The webhook answers once the update is handled; then a press is answered and marked,
+        # and the outbox sends what it queued.
         assert await hook.post(post) == post.status
+        assert hook.telegram.service is not None
+        await hook.telegram.service.updates.settle()
         await hook.delivered()
         assert errors.take() == []
     event(f"status {post.status}, {'answered' if post.chat else 'no answer due'}")
@@ -235,3 +239,29 @@ async def test_a_webhook_call_without_the_secret_is_refused_unread(
     with Session(telegram.engine) as session:
         assert session.exec(select(InboundEvent)).first() is None
     assert fresh_hook.outbox_after(0) == []
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_press_is_acknowledged_before_it_is_answered_on_screen(hook: Hook) -> None:
+    """Telegram posts the bot's next update only once this one has its 200 (one connection):
+    the press is handled and its answers queued before the 200, but answering the press and
+    marking the chosen answer wait for no Bot API call of theirs."""
+    telegram, api = hook.telegram, hook.telegram.api
+    start = telegram.last_id()
+    assert await hook.post(private(ANNA.id, "/cancel", "nl")) == 200
+    assert await hook.post(private(ANNA.id, "/incident", "nl")) == 200
+    question = await telegram.message(ANNA.id, "Waar gaat je melding over?", after=start)
+    label, data = question.buttons()[0]
+    pressed = press(ANNA.id, question.text, [], data, label, question.message_id)
+    gate = api.hold("answerCallbackQuery")
+    try:
+        assert await asyncio.wait_for(hook.post(pressed), 5) == 200
+        assert not api.called("answerCallbackQuery", callback_query_id=pressed.query)
+        await telegram.message(ANNA.id, after=question.message_id)  # the next question
+    finally:
+        gate.set()
+    assert telegram.service is not None
+    await telegram.service.updates.settle()
+    assert api.called("answerCallbackQuery", callback_query_id=pressed.query)
+    [marked] = [m for m in telegram.api.messages(ANNA.id) if m.message_id == question.message_id]
+    assert label in marked.text and not marked.buttons()
