@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam, delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -84,14 +85,19 @@ def record_unreachable(session: Session, chat: ChatRef, reason: str, now: dateti
     session.add(known)
 
 
+_UNREACHABLE = UnreachableChat.metadata.tables["unreachablechat"]
+# Built once: every event a person sends runs it, and almost never finds a row (building the
+# statement, or loading through the ORM, costs more than running it).
+_FORGET = delete(_UNREACHABLE).where(
+    _UNREACHABLE.c.platform == bindparam("platform"),
+    _UNREACHABLE.c.chat_id == bindparam("chat_id"),
+)
+
+
 def mark_reachable(session: Session, platform: str, chat_id: str) -> bool:
     """The person wrote to the bot again: forget that they could not be reached."""
-    known = session.get(UnreachableChat, (platform, chat_id))
-    if known is None:
-        return False
-    session.delete(known)
-    session.flush()
-    return True
+    result = session.execute(_FORGET, {"platform": platform, "chat_id": chat_id})
+    return bool(getattr(result, "rowcount", 0))
 
 
 def notices(session: Session, chat: ChatRef, undelivered: str, wording: Wording) -> list[Reply]:
