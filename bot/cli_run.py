@@ -8,7 +8,7 @@ import importlib
 import logging
 import signal
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +20,8 @@ from bot.cli_common import cli_translator
 from bot.database import open_database
 from bot.metrics import health_app
 from bot.settings import Settings
+from sla.clock import clock_for
+from sla.policy import builtin_ids, builtin_policy
 
 log = logging.getLogger("slabot.run")
 _ = cli_translator()._
@@ -54,6 +56,15 @@ def transports(settings: Settings) -> dict[str, Runner]:
     return runners
 
 
+def _warm_up() -> None:
+    """Read the built-in policies and lay out their calendars for this year now, rather than in
+    the first report of each customer after a start (about 50 ms a policy)."""
+    now = datetime.now(UTC)
+    for policy_id in builtin_ids():
+        clock = clock_for(builtin_policy(policy_id))
+        clock.deadlines(next(iter(clock.policy.kinds)), reported_at=now)
+
+
 async def serve(settings: Settings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -72,6 +83,7 @@ async def serve(settings: Settings) -> None:
     site_runner = web.AppRunner(health_app(engine, ready), access_log=None)
     await site_runner.setup()
     await web.TCPSite(site_runner, settings.health_host, settings.health_port).start()
+    await asyncio.to_thread(_warm_up)
     await app.start()
     ready["timers"] = True
     if not runners:
