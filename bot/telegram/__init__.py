@@ -3,11 +3,13 @@
 ``run_telegram(app, settings)`` runs it in the bot's asyncio loop (long polling, or a webhook
 when ``TELEGRAM_WEBHOOK_URL`` is set); :class:`TelegramService` starts and stops it explicitly;
 :func:`build_application` makes the PTB Application alone; :class:`TelegramTransport` is the
-outbox's sender. Set-up with BotFather: ``docs/telegram.md``.
+outbox's sender; :class:`AiohttpRequest` is how PTB's calls reach the Bot API. Set-up with
+BotFather: ``docs/telegram.md``.
 """
 
 from bot.telegram._commands import command_menu, register_commands
 from bot.telegram._render import callback_data, parse_callback_data
+from bot.telegram._request import AiohttpRequest
 from bot.telegram._service import (
     TelegramConfigError,
     TelegramService,
@@ -19,6 +21,7 @@ from bot.telegram._transport import TelegramTransport
 from bot.telegram._webhook import WebhookServer
 
 __all__ = [
+    "AiohttpRequest",
     "TelegramConfigError",
     "TelegramService",
     "TelegramTransport",

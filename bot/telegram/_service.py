@@ -37,6 +37,7 @@ from bot.outbox import deliver_due
 from bot.settings import Settings
 from bot.telegram._commands import register_commands
 from bot.telegram._events import PLATFORM
+from bot.telegram._request import AiohttpRequest
 from bot.telegram._transport import TelegramTransport
 from bot.telegram._update_handler import TelegramApplication, UpdateHandler
 from bot.telegram._webhook import WebhookServer
@@ -83,7 +84,13 @@ def build_application(app: BotApp, settings: Settings) -> TelegramApplication:
 def _build(app: BotApp, settings: Settings) -> tuple[TelegramApplication, UpdateHandler]:
     check_settings(settings)
     assert settings.telegram_bot_token is not None
-    builder = Application.builder().token(settings.telegram_bot_token).job_queue(None)
+    builder = (
+        Application.builder()
+        .token(settings.telegram_bot_token)
+        .job_queue(None)
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+    )
     urls = api_urls(settings.telegram_api_base_url)
     if urls is not None:
         builder = builder.base_url(urls[0]).base_file_url(urls[1])

@@ -17,10 +17,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bot.outbox import enqueue
-from bot.telegram import TelegramTransport
+from bot.telegram import AiohttpRequest, TelegramTransport
 from handlers.types import Action, Button, ChatRef, Reply
 from sla.db import session_scope
 from sla.models import OutboxMessage
@@ -53,7 +52,7 @@ async def flaky_api() -> AsyncIterator[FakeBotApi]:
 async def transport(
     sqlite_engine: Engine, flaky_api: FakeBotApi, clock: FastClock
 ) -> AsyncIterator[TelegramTransport]:
-    request = HTTPXRequest(read_timeout=TIMEOUT, write_timeout=TIMEOUT, connect_timeout=TIMEOUT)
+    request = AiohttpRequest(read_timeout=TIMEOUT, write_timeout=TIMEOUT, connect_timeout=TIMEOUT)
     bot = Bot(TOKEN, base_url=f"{flaky_api.base_url}/bot", request=request)
     await bot.initialize()
     yield TelegramTransport(bot, sqlite_engine, clock=clock)

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from telegram import Bot
 
 from bot.outbox import DeliveryError
-from bot.telegram import TelegramTransport
+from bot.telegram import AiohttpRequest, TelegramTransport
 from handlers.types import Action, Attachment, Button, ChatRef, Reply
 from sla.models import OutboxMessage, UnreachableChat
 from tests.bot.telegram.conftest import ANNA, SUPPORT_GROUP, T0, load_directory
@@ -31,7 +31,7 @@ async def transport(
     sqlite_engine: Engine, fake_api: FakeBotApi
 ) -> AsyncIterator[TelegramTransport]:
     load_directory(sqlite_engine)
-    bot = Bot(TOKEN, base_url=f"{fake_api.base_url}/bot")
+    bot = Bot(TOKEN, base_url=f"{fake_api.base_url}/bot", request=AiohttpRequest())
     await bot.initialize()
     yield TelegramTransport(bot, sqlite_engine, clock=lambda: T0)
     await bot.shutdown()
