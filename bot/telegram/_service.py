@@ -172,6 +172,7 @@ class TelegramService:
             delivery.clock(),
             clock=delivery.clock,
             lease=delivery.lease,
+            concurrency=delivery.concurrency,
         ):
             pass
 
