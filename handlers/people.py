@@ -6,6 +6,7 @@ customer's, else the policy's.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -87,6 +88,17 @@ def contact_chat(contact: Contact, platform: str) -> ChatRef | None:
         return ChatRef("console", contact.handle)
     user_id = contact.telegram_user_id if platform == "telegram" else contact.slack_user_id
     return ChatRef(platform, user_id) if user_id else None
+
+
+def contacts_to_write(
+    contacts: Iterable[Contact], customer: Customer, platform: str
+) -> Iterator[tuple[ChatRef, Translator]]:
+    """For each contact reachable privately on ``platform``: their chat, and a translator in
+    the language they read (their record's, else the customer's, else the policy's)."""
+    for contact in contacts:
+        chat = contact_chat(contact, platform)
+        if chat is not None:
+            yield chat, translator(reader_language(contact, customer))
 
 
 def staff_chats(staff: Staff) -> list[ChatRef]:

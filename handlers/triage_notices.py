@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from handlers.cards import cards, kind_label
-from handlers.people import contact_chat, reader_language, reporter_chat
+from handlers.people import contacts_to_write, reporter_chat
 from handlers.types import Action, Reply
 from sla.directory import contacts_with_role
 from sla.i18n import translator
@@ -85,12 +85,10 @@ def _data_breach_notices(
     if rtype is None or not rtype.notify_roles:
         return []
     replies = []
+    platform = incident.origin_platform or "console"
     for role in rtype.notify_roles:
-        for contact in contacts_with_role(session, customer.id, role):
-            chat = contact_chat(contact, incident.origin_platform or "console")
-            if chat is None:
-                continue
-            t = translator(reader_language(contact, customer))
+        contacts = contacts_with_role(session, customer.id, role)
+        for chat, t in contacts_to_write(contacts, customer, platform):
             replies.append(
                 Reply(
                     t._(

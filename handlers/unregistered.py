@@ -10,10 +10,9 @@ from datetime import datetime
 from sqlmodel import Session
 
 from handlers.drafts import MAX_FIELD_LENGTH
-from handlers.people import Person, contact_chat, identify, reader_language
+from handlers.people import Person, contacts_to_write, identify
 from handlers.types import Prompt, Reply, Text
 from sla.directory import contacts_with_role
-from sla.i18n import translator
 from sla.models import Contact, Customer, Draft
 from sla.policy import Policy
 from sla.service import policy_of
@@ -82,11 +81,7 @@ def forward(
         ]
     replies = []
     name = person.user.name or person.user.id
-    for contact in recipients:
-        chat = contact_chat(contact, person.user.platform)
-        if chat is None:
-            continue
-        rt = translator(reader_language(contact, customer))
+    for chat, rt in contacts_to_write(recipients, customer, person.user.platform):
         replies.append(
             Reply(
                 rt._(
