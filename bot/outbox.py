@@ -9,12 +9,11 @@ whose oldest pending message cannot be sent yet waits. A message that keeps fail
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy import bindparam, func, insert, or_, update
 from sqlalchemy import select as select_core
@@ -22,7 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.metrics import DELIVERY_FAILURES, DELIVERY_INTERRUPTED, PARKED
-from handlers.types import Action, Attachment, Button, ChatRef, Choice, Prompt, Reply
+from bot.outbox_payload import from_payload, to_payload
+from handlers.types import ChatRef, Reply
 from sla.db import session_scope
 from sla.models import OutboxMessage, SentMessage
 
@@ -33,90 +33,48 @@ BATCH = 200
 
 class DeliveryError(Exception):
     """A failed send. ``retry_after`` (seconds) when the platform said when to try again;
-    ``permanent`` when trying again cannot help (the message is parked at once)."""
+    ``permanent`` when trying again cannot help (the message is parked at once); ``maybe_sent``
+    when the platform may have taken the message all the same (no answer came in time)."""
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        maybe_sent: bool = False,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.maybe_sent = maybe_sent
+
+
+class NotKnown(Exception):
+    """The platform cannot say whether an earlier attempt at this message arrived."""
 
 
 class Transport(Protocol):
     platform: str
 
-    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
-        """Send (or, with ``edit_id``, edit) one message; return the platform's message id."""
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None, *, tag: str) -> str:
+        """Send (or, with ``edit_id``, edit) one message; return the platform's message id.
+
+        ``tag`` names the outbox row; a transport that can look back for it (:class:`LooksBack`)
+        stores it with the message."""
         ...
 
 
-def to_payload(reply: Reply) -> dict[str, Any]:
-    """The reply as JSON values, every field of it (field by field: ``asdict`` deep-copies)."""
-    chat, prompt = reply.chat, reply.prompt
-    return {
-        "text": reply.text,
-        "chat": {"platform": chat.platform, "id": chat.id, "private": chat.private}
-        if chat
-        else None,
-        "title": reply.title,
-        "facts": [[name, value] for name, value in reply.facts],
-        "buttons": [
-            {"label": b.label, "action": str(b.action), "value": b.value, "style": b.style}
-            for b in reply.buttons
-        ],
-        "prompt": {
-            "step": prompt.step,
-            "text": prompt.text,
-            "choices": [{"id": c.id, "label": c.label} for c in prompt.choices],
-            "hint": prompt.hint,
-            "multiline": prompt.multiline,
-        }
-        if prompt
-        else None,
-        "key": reply.key,
-        "ephemeral": reply.ephemeral,
-        "alert": reply.alert,
-        "lang": reply.lang,
-        "tags": list(reply.tags),
-        "attachments": [
-            {"name": a.name, "mime": a.mime, "data": base64.b64encode(a.data).decode("ascii")}
-            for a in reply.attachments
-        ],
-    }
+@runtime_checkable
+class LooksBack(Protocol):
+    """A transport that can find a message it sent, by its tag, after an attempt that ended
+    without an answer: the message is then marked sent instead of being sent twice."""
 
-
-def from_payload(data: Mapping[str, Any]) -> Reply:
-    chat = data.get("chat")
-    prompt = data.get("prompt")
-    return Reply(
-        text=data["text"],
-        chat=ChatRef(**chat) if chat else None,
-        title=data.get("title"),
-        facts=tuple((str(f[0]), str(f[1])) for f in data.get("facts", ())),
-        buttons=tuple(
-            Button(b["label"], Action(b["action"]), b["value"], b["style"])
-            for b in data.get("buttons", ())
-        ),
-        prompt=Prompt(
-            prompt["step"],
-            prompt["text"],
-            tuple(Choice(**c) for c in prompt["choices"]),
-            prompt["hint"],
-            prompt["multiline"],
-        )
-        if prompt
-        else None,
-        key=data.get("key"),
-        ephemeral=data.get("ephemeral", False),
-        alert=data.get("alert", False),
-        lang=data.get("lang", "en"),
-        tags=tuple(data.get("tags", ())),
-        attachments=tuple(
-            Attachment(a["name"], a["mime"], base64.b64decode(a["data"]))
-            for a in data.get("attachments", ())
-        ),
-    )
+    async def find_sent(self, reply: Reply, chat: ChatRef, tag: str, since: datetime) -> str | None:
+        """The platform's id of the message sent to ``chat`` under ``tag`` since ``since``, or
+        None when it is not there. Raises :class:`NotKnown` when the platform cannot say, and
+        :class:`DeliveryError` when it cannot be asked now."""
+        ...
 
 
 _OUTBOX = OutboxMessage.metadata.tables["outboxmessage"]
@@ -162,6 +120,9 @@ def backoff(attempts: int) -> timedelta:
 
 LEASE = timedelta(seconds=60)  # longer than a send can take (the clients' time-outs)
 INTERRUPTED = "sent again after an interrupted attempt: may have arrived twice"
+# The notes on a message whose earlier attempt ended without an answer, after looking.
+ARRIVED = "an earlier attempt had arrived: not sent again"
+NOT_ARRIVED = "an earlier attempt had not arrived: sent once"
 
 
 # The delivery's statements, built once with bound parameters (building a statement and its
@@ -183,7 +144,7 @@ _CLAIM = (
     .values(locked_until=bindparam("until"))
     .returning(_OUTBOX.c.id)
 )
-_RECLAIM = _CLAIM.values(last_error=INTERRUPTED)
+_RECLAIM = _CLAIM.values(last_error=INTERRUPTED, maybe_sent_at=bindparam("now"))
 _PENDING = (
     select(OutboxMessage)
     .where(OutboxMessage.status == "pending")
@@ -198,6 +159,7 @@ _SENT = (
         status="sent", sent_at=bindparam("at"), attempts=_OUTBOX.c.attempts + 1, locked_until=None
     )
 )
+_SENT_WITH_NOTE = _SENT.values(last_error=bindparam("note"))
 
 
 def _claim(engine: Engine, row: OutboxMessage, now: datetime, lease: timedelta) -> bool:
@@ -205,8 +167,8 @@ def _claim(engine: Engine, row: OutboxMessage, now: datetime, lease: timedelta) 
 
     Only the oldest pending message of a chat can be claimed, so replicas keep each chat's
     order between them. A lease that ran out without an outcome means its sender stopped
-    mid-way (killed, or slower than the lease): the platform may have the message already and
-    has no idempotency key to ask, so it is sent again, marked, logged and counted.
+    mid-way (killed, or slower than the lease): the platform may have the message already, so
+    the row is marked ``maybe_sent_at`` and :func:`_deliver` looks before it sends.
     """
     interrupted = row.locked_until is not None
     values = {
@@ -217,11 +179,7 @@ def _claim(engine: Engine, row: OutboxMessage, now: datetime, lease: timedelta) 
         "until": now + lease,
     }
     with session_scope(engine) as session:
-        claimed = session.execute(_RECLAIM if interrupted else _CLAIM, values).first() is not None
-    if claimed and interrupted:
-        DELIVERY_INTERRUPTED.labels(row.platform).inc()
-        log.warning("outbox message %s: %s", row.id, INTERRUPTED)
-    return claimed
+        return session.execute(_RECLAIM if interrupted else _CLAIM, values).first() is not None
 
 
 CONCURRENCY = 8  # chats sent to at the same time, each in its own order
@@ -297,8 +255,27 @@ async def _deliver(
     edit_id = None
     if reply.key is not None:
         edit_id = await asyncio.to_thread(_sent_before, engine, row, reply.key)
+    tag = str(row.id)
+    note: str | None = None
     try:
-        message_id = await transport.send(reply, chat, edit_id)
+        # An edit made again changes nothing; a new message after an attempt without an
+        # answer is looked for first, where the platform can say.
+        if edit_id is None and (row.locked_until is not None or row.maybe_sent_at is not None):
+            try:
+                found = await _find_sent(transport, reply, chat, tag, row.created_at)
+            except NotKnown:
+                if row.locked_until is not None:
+                    DELIVERY_INTERRUPTED.labels(row.platform).inc()
+                    log.warning("outbox message %s: %s", row.id, INTERRUPTED)
+            else:
+                if found is not None:
+                    log.info("outbox message %s: %s", row.id, ARRIVED)
+                    await asyncio.to_thread(
+                        _mark_sent, engine, row, reply.key, found, clock(), ARRIVED
+                    )
+                    return True
+                note = NOT_ARRIVED
+        message_id = await transport.send(reply, chat, edit_id, tag=tag)
     except DeliveryError as error:
         await asyncio.to_thread(_failed, engine, row, clock(), error)
         return False
@@ -306,15 +283,31 @@ async def _deliver(
         log.exception("sending outbox message %s failed", row.id)
         await asyncio.to_thread(_failed, engine, row, clock(), DeliveryError(repr(error)))
         return False
-    await asyncio.to_thread(_mark_sent, engine, row, reply.key, message_id, clock())
+    await asyncio.to_thread(_mark_sent, engine, row, reply.key, message_id, clock(), note)
     return True
 
 
+async def _find_sent(
+    transport: Transport, reply: Reply, chat: ChatRef, tag: str, since: datetime
+) -> str | None:
+    if not isinstance(transport, LooksBack):
+        raise NotKnown(transport.platform)
+    return await transport.find_sent(reply, chat, tag, since)
+
+
 def _mark_sent(
-    engine: Engine, row: OutboxMessage, key: str | None, message_id: str, now: datetime
+    engine: Engine,
+    row: OutboxMessage,
+    key: str | None,
+    message_id: str,
+    now: datetime,
+    note: str | None = None,
 ) -> None:
     with session_scope(engine) as session:
-        session.execute(_SENT, {"message": row.id, "at": now})
+        if note is None:
+            session.execute(_SENT, {"message": row.id, "at": now})
+        else:
+            session.execute(_SENT_WITH_NOTE, {"message": row.id, "at": now, "note": note})
         if key is not None:
             session.merge(
                 SentMessage(
@@ -330,6 +323,8 @@ def _failed(engine: Engine, row: OutboxMessage, now: datetime, error: DeliveryEr
         stored.attempts += 1
         stored.locked_until = None
         stored.last_error = str(error)[:500]
+        if error.maybe_sent and stored.maybe_sent_at is None:
+            stored.maybe_sent_at = now
         DELIVERY_FAILURES.labels(stored.platform).inc()
         # Rate limits say when to come back: they delay a message but never park it.
         if error.permanent or (error.retry_after is None and stored.attempts >= MAX_ATTEMPTS):

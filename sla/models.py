@@ -259,6 +259,9 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     locked_until: datetime | None = _when()  # a replica is sending it until then
+    # When an attempt ended without telling whether the platform took the message (a time-out,
+    # a dropped connection, a sender killed mid-way): the next attempt looks before it sends.
+    maybe_sent_at: datetime | None = _when()
 
 
 class SentMessage(SQLModel, table=True):

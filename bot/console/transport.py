@@ -252,7 +252,7 @@ class _Printer:
     def __init__(self, console: Console) -> None:
         self.console = console
 
-    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None, *, tag: str = "") -> str:
         here = self.console._chat()
         self.console.show(Reply(**{**reply.__dict__, "chat": chat}), here)
         return f"console-{id(reply)}"

@@ -5,6 +5,12 @@ direct message from the app, ``chat.postMessage(channel=user_id)``), or ``CHANNE
 message only that user sees in that channel (``chat.postEphemeral``). The message id handed back
 is ``CHANNEL:TS`` because ``chat.update`` needs both.
 
+Each new message carries its outbox row's id as message metadata (``slabot_outbox``). After an
+attempt that ended without an answer (a time-out, or a process killed while sending), the
+outbox asks :meth:`SlackTransport.find_sent`, which reads the conversation's history back to
+the row's creation: a message that did arrive is marked sent, not posted twice. Messages only
+one person sees and file shares carry no metadata and cannot be looked for.
+
 Errors become :class:`~bot.outbox.DeliveryError`: HTTP 429 carries Slack's ``Retry-After`` so the
 outbox waits exactly that long (and other chats go on meanwhile); errors that no retry can fix
 (the bot was removed from the channel, the user is deactivated) park the message at once, record
@@ -16,14 +22,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 
-from bot.outbox import DeliveryError
+from bot.outbox import DeliveryError, NotKnown
 from bot.slack.mrkdwn import escape
 from bot.slack.render import MESSAGE_TEXT, cut, for_slack, message, plain_text
 from bot.unreachable import Wording, report_unreachable
@@ -33,6 +40,10 @@ from sla.i18n import Translator
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
 EPHEMERAL_SEPARATOR = "/"
+OUTBOX_EVENT = "slabot_outbox"  # the metadata event type that carries the outbox row's id
+HISTORY_PAGE = 200
+HISTORY_PAGES = 10  # beyond 2,000 messages since the row was written, the outbox cannot say
+CLOCK_MARGIN = timedelta(minutes=5)  # Slack's clock and ours may differ
 # The chat is gone for us: retrying cannot help; the chat is recorded as unreachable.
 UNREACHABLE = {
     "channel_not_found",
@@ -107,6 +118,20 @@ def retry_after(error: SlackApiError) -> float:
     return 1.0
 
 
+def _tag_of(posted: dict[str, Any]) -> str | None:
+    metadata = posted.get("metadata") or {}
+    if metadata.get("event_type") != OUTBOX_EVENT:
+        return None
+    return str((metadata.get("event_payload") or {}).get("id"))
+
+
+def unreachable(error: Exception) -> DeliveryError:
+    """Slack could not be reached or did not answer. Unless the connection was never made,
+    Slack may have acted on the call all the same."""
+    never_sent = isinstance(error, aiohttp.ClientConnectorError)
+    return DeliveryError(f"Slack not reachable: {error!r}", maybe_sent=not never_sent)
+
+
 class SlackTransport:
     """Sends neutral replies as Block Kit messages (the outbox's Transport for Slack)."""
 
@@ -127,8 +152,9 @@ class SlackTransport:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.on_queued = on_queued  # notices about an unreachable chat were queued
 
-    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None, *, tag: str = "") -> str:
         text, blocks = message(reply)
+        metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"id": tag}} if tag else None
         try:
             if reply.attachments:
                 # Files cannot be shown to one person in a channel: theirs go to the DM.
@@ -140,13 +166,59 @@ class SlackTransport:
                 if edited is not None:
                     return edited
             response = await self.client.chat_postMessage(
-                channel=chat.id, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+                channel=chat.id,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=metadata,
             )
             return f"{response['channel']}:{response['ts']}"
         except SlackApiError as error:
             raise await self._delivery_error(chat, reply, error) from error
         except (aiohttp.ClientError, TimeoutError, SlackRequestError) as error:
+            raise unreachable(error) from error
+
+    async def find_sent(self, reply: Reply, chat: ChatRef, tag: str, since: datetime) -> str | None:
+        """The ``CHANNEL:TS`` of the message posted under ``tag`` since ``since``, or None.
+
+        Reads the conversation's history with its metadata (the ``*:history`` scopes), newest
+        first, at most :data:`HISTORY_PAGES` pages back.
+        """
+        if reply.attachments or EPHEMERAL_SEPARATOR in chat.id:
+            raise NotKnown("Slack keeps no metadata on file shares and ephemeral messages")
+        try:
+            channel = chat.id
+            if channel.startswith(("U", "W")):  # a direct message: its history is the D… one
+                opened = await self.client.conversations_open(users=channel)
+                channel = str(opened["channel"]["id"])
+            oldest = f"{(since - CLOCK_MARGIN).timestamp():.6f}"
+            cursor: str | None = None
+            for _ in range(HISTORY_PAGES):
+                page = await self.client.conversations_history(
+                    channel=channel,
+                    oldest=oldest,
+                    limit=HISTORY_PAGE,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
+                for posted in page.get("messages") or []:
+                    if _tag_of(posted) == tag:
+                        return f"{channel}:{posted['ts']}"
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if not page.get("has_more") or cursor is None:
+                    return None
+        except SlackApiError as error:
+            if error.response.status_code == 429:
+                raise DeliveryError("rate limited", retry_after=retry_after(error)) from error
+            if error.response.status_code >= 500:
+                raise DeliveryError(f"Slack failed: {error.response.status_code}") from error
+            # Most likely an app installed before the *:history scopes were asked for.
+            log.warning("cannot read Slack history of %s: %s", chat.id, error.response.get("error"))
+            raise NotKnown(str(error.response.get("error"))) from error
+        except (aiohttp.ClientError, TimeoutError, SlackRequestError) as error:
             raise DeliveryError(f"Slack not reachable: {error!r}") from error
+        raise NotKnown(f"more than {HISTORY_PAGES * HISTORY_PAGE} messages since")
 
     async def _edit(self, edit_id: str, text: str, blocks: list[dict[str, object]]) -> str | None:
         """Edit the message sent earlier; None if it is gone (then a new one is posted)."""

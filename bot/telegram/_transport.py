@@ -68,7 +68,7 @@ class TelegramTransport:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.on_queued = on_queued
 
-    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None, *, tag: str = "") -> str:
         try:
             return await self._send(reply, chat.id, chat.private, edit_id)
         except ChatMigrated as error:

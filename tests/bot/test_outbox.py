@@ -36,7 +36,7 @@ class FakeTransport:
         self.sent: list[tuple[str, str, str | None]] = []
         self.failures = list(failures or [])
 
-    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None, *, tag: str = "") -> str:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((chat.id, reply.text, edit_id))
@@ -141,7 +141,7 @@ class DistantTransport(FakeTransport):
         self.most = 0
         self.full = asyncio.Event()
 
-    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None, *, tag: str = "") -> str:
         self.in_flight += 1
         self.most = max(self.most, self.in_flight)
         if self.in_flight >= self.expected:
@@ -239,7 +239,7 @@ class SlowTransport(FakeTransport):
         self.engine, self.clock, self.limited = engine, clock, limited
         self.leases: list[tuple[datetime, datetime]] = []  # (when sending, locked until)
 
-    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None, *, tag: str = "") -> str:
         with Session(self.engine) as session:
             row = session.exec(
                 select(OutboxMessage)
@@ -284,7 +284,7 @@ class Killed(BaseException):
 class DyingTransport(FakeTransport):
     """Dies while sending to chat 1; the other chats' sends under way meanwhile get through."""
 
-    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None, *, tag: str = "") -> str:
         if chat.id == "1":
             raise Killed
         return await super().send(reply, chat, edit_id)

@@ -28,7 +28,7 @@ class FlakyPlatform:
         self.received: dict[str, list[str]] = {}
         self.calls = 0
 
-    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None) -> str:
+    async def send(self, reply: Reply, chat: ChatRef, edit_id: str | None, *, tag: str = "") -> str:
         self.calls += 1
         if self.random.random() < self.failure_rate:
             kind = self.random.choice(["5xx", "429", "timeout"])

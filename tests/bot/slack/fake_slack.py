@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,7 +21,7 @@ from tests.bot.chaos import Chaos, Fault
 TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 BOT_USER = "UBOT"
-JSON_ARGS = ("blocks", "view", "files", "attachments")
+JSON_ARGS = ("blocks", "view", "files", "attachments", "metadata")
 
 
 @dataclass
@@ -49,10 +50,12 @@ class FakeSlack:
     responses: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     inactive: set[str] = field(default_factory=set)  # deactivated accounts: no DM reaches them
+    history_error: str | None = None  # what conversations.history answers instead (missing_scope)
     # What people see, in order: (conversation, ts, text) of each post and ephemeral message;
     # the conversation of an ephemeral one is CHANNEL/USER.
     posted: list[tuple[str, str, str]] = field(default_factory=list)
     chaos: Chaos | None = None
+    clock: Callable[[], datetime] | None = None  # the time Slack stamps messages with
     # Calls that took effect but whose answer was held back until the client gave up.
     unanswered: list[Call] = field(default_factory=list)
     # The client end (host, port) of each connection a Web API call came on.
@@ -120,7 +123,10 @@ class FakeSlack:
         return self._counter
 
     def _ts(self) -> str:
-        return f"{1_790_000_000 + self._next()}.000100"
+        """Slack's message timestamp: the time of posting (the test's clock if it has one),
+        made unique and increasing by the call counter."""
+        now = self.clock().timestamp() if self.clock else time.time()
+        return f"{int(now)}.{self._next():06d}"
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(request.query)
@@ -228,7 +234,11 @@ class FakeSlack:
         if args["channel"] in self.inactive:
             return {"ok": False, "error": "account_inactive"}
         ts = self._ts()
-        self.messages[(channel, ts)] = {"text": args.get("text"), "blocks": args.get("blocks")}
+        self.messages[(channel, ts)] = {
+            "text": args.get("text"),
+            "blocks": args.get("blocks"),
+            "metadata": args.get("metadata"),
+        }
         self.posted.append((channel, ts, str(args.get("text"))))
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text")}}
 
@@ -245,6 +255,36 @@ class FakeSlack:
         ts = self._ts()
         self.posted.append((f"{args['channel']}/{args['user']}", ts, str(args.get("text"))))
         return {"ok": True, "message_ts": ts}
+
+    def m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, from ``oldest`` on, ``limit`` a page; metadata only when asked for."""
+        if self.history_error:
+            return {"ok": False, "error": self.history_error}
+        channel, oldest = str(args["channel"]), float(args.get("oldest", 0))
+        with_metadata = str(args.get("include_all_metadata")).lower() in ("true", "1")
+        found = sorted(
+            (
+                (ts, message)
+                for (where, ts), message in self.messages.items()
+                if where == channel and float(ts) > oldest
+            ),
+            reverse=True,
+        )
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit", 100))
+        page = []
+        for ts, message in found[start : start + limit]:
+            shown = {"type": "message", "ts": ts, "text": message["text"]}
+            if with_metadata and message.get("metadata"):
+                shown["metadata"] = message["metadata"]
+            page.append(shown)
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": {"id": self._channel(str(args["users"]))}}

@@ -34,10 +34,13 @@ def test_manifest_declares_the_command_shortcut_and_events_the_bot_handles() -> 
 
 
 def test_manifest_asks_for_the_scopes_the_calls_need_and_no_more() -> None:
-    """Each bot scope is used: posting, commands, mentions, DMs, files and users.info."""
+    """Each bot scope is used: posting, commands, mentions, DMs, files, users.info, and reading
+    a conversation back after a send that got no answer."""
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
     assert scopes == {
         "app_mentions:read",
+        "channels:history",
+        "groups:history",
         "chat:write",
         "commands",
         "files:write",

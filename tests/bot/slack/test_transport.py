@@ -200,3 +200,4 @@ async def test_slack_unreachable_is_a_temporary_failure(sqlite_engine: Engine) -
     with pytest.raises(DeliveryError) as failure:
         await transport.send(Reply("x"), ChatRef("slack", "C1"), None)
     assert not failure.value.permanent
+    assert not failure.value.maybe_sent  # no connection: Slack never saw it

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from telegram import ForceReply, InlineKeyboardMarkup
 
-from bot.outbox import to_payload
+from bot.outbox_payload import to_payload
 from bot.telegram._render import (
     MAX_ALERT,
     MAX_CALLBACK_DATA,
