@@ -36,6 +36,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -83,6 +84,17 @@ COMMAND = INCIDENT_COMMAND
 SHORTCUT = "slabot_report"
 ACK_BUDGET = 2.0  # seconds of handling before a view submission is acknowledged with a wait view
 DEFAULT_API_URL = "https://slack.com/api/"
+
+
+class _SameToken(logging.Filter):
+    """Bolt reads ``SLACK_BOT_TOKEN`` itself and warns at every start that the client we give it
+    wins; the client carries that same token, so the warning only worries operators."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_SameToken())
 
 
 def base_url_of(url: str | None) -> str:

@@ -56,6 +56,9 @@ class FakeSlack:
     posted: list[tuple[str, str, str]] = field(default_factory=list)
     chaos: Chaos | None = None
     clock: Callable[[], datetime] | None = None  # the time Slack stamps messages with
+    # Called with each call that took effect, before its answer goes back (a test kills the
+    # bot there: Slack has the message, the bot never hears so).
+    on_effect: Callable[[Call], None] | None = None
     # Calls that took effect but whose answer was held back until the client gave up.
     unanswered: list[Call] = field(default_factory=list)
     # The client end (host, port) of each connection a Web API call came on.
@@ -167,6 +170,8 @@ class FakeSlack:
         if fault is not None and fault.kind != "late":
             return await self._fault(fault)
         result = handler(args)
+        if self.on_effect is not None and result.get("ok"):
+            self.on_effect(self.calls[-1])
         if fault is not None:  # late: it happened, but the answer comes after the client gave up
             self.unanswered.append(self.calls[-1])
             await self._hold()
