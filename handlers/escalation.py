@@ -16,7 +16,7 @@ from handlers.refusals import error_text
 from handlers.types import Command, Reply
 from sla import service
 from sla.directory import escalation_members
-from sla.i18n import translator
+from sla.i18n import Translator, translator
 from sla.models import Contact, Customer, Incident, Staff
 from sla.policy import Policy
 from sla.service import Actor, ServiceError, find_incident, policy_of
@@ -116,6 +116,10 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
     customer = session.get(Customer, incident.customer_id)
     reporter = session.get(Contact, incident.reporter_id)
     assert customer is not None and reporter is not None
+    policy = policy_of(customer)
+    contact = person.contact if person.staff is None else None
+    if contact is not None and not service.may_escalate(policy, contact, incident):
+        return [Reply(_not_yours(t, policy, incident.ref), lang=t.lang)]
     who = person.contact if person.contact is not None else person.staff
     assert who is not None
     actor = Actor.of(who)
@@ -124,7 +128,6 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
         replies = raise_level(session, incident, customer, actor, now, why=why)
     except ServiceError as error:
         return [Reply(error_text(t, error), lang=t.lang)]
-    policy = policy_of(customer)
     level = policy.doc.escalation.levels[incident.escalation_level - 1]
     assignee = session.get(Staff, incident.assignee_id) if incident.assignee_id else None
     done = t._("{ref} is escalated to {role}.", ref=incident.ref, role=level.label.get(t.lang))
@@ -141,3 +144,18 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
             headline=done,
         ),
     ]
+
+
+def _not_yours(t: Translator, policy: Policy, ref: str) -> str:
+    rules = policy.doc.escalation
+    if not rules.contacts_may_escalate:
+        return t._("Your contract does not let contacts escalate.")
+    roles = [policy.doc.roles[role].label.get(t.lang) for role in rules.started_by]
+    if not roles:
+        return t._("Only the person who reported {ref} can ask to escalate it.", ref=ref)
+    return t._(
+        "Only the person who reported {ref}, or a contact with the role {roles}, can ask to "
+        "escalate it.",
+        ref=ref,
+        roles=t.either(roles),
+    )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gettext
 import io
 import re
+from collections.abc import Sequence
 from datetime import date as Date
 from datetime import datetime as DateTime
 from datetime import timedelta, tzinfo
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_timedelta
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -101,6 +103,10 @@ class Translator:
         return self._catalogue.ngettext(singular, plural, n).format(n=n, **params)
 
     # -- dates and times ---------------------------------------------------------------------
+
+    def either(self, items: Sequence[str]) -> str:
+        """Alternatives as the language lists them: ``"Beheerder of Contract owner"``."""
+        return str(format_list(list(items), style="or", locale=self.locale))
 
     def datetime(self, moment: DateTime, tz: tzinfo | str | None = None) -> str:
         """A short date and time, e.g. ``"do 26 nov 10:30"``, in ``tz`` (else the time's own)."""

@@ -262,7 +262,9 @@ class EscalationLevel(Model):
 class Escalation(Model):
     levels: tuple[EscalationLevel, ...] = Field(min_length=1)
     interval: Duration | None = None
+    # A contact may escalate the incidents they reported; these roles any of their customer's.
     contacts_may_escalate: bool = True
+    started_by: tuple[str, ...] = ()
     clause: str | None = None
 
 
@@ -443,6 +445,9 @@ class PolicyDocument(Model):
         for role in self.filing.forward_to:
             if role not in self.roles:
                 ref("filing.forward_to", f"names unknown role {role!r}")
+        for role in self.escalation.started_by:
+            if role not in self.roles:
+                ref("escalation.started_by", f"names unknown role {role!r}")
         for level_no, level in enumerate(self.escalation.levels):
             if not level.role:
                 ref(f"escalation.levels.{level_no}.role", "is empty")

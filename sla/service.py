@@ -244,6 +244,15 @@ def close(*, session: Session, incident: Incident, actor: Actor, now: datetime) 
     retime(session, incident, now)
 
 
+def may_escalate(policy: Policy, contact: Contact, incident: Incident) -> bool:
+    """Whether a contact may escalate the incident: the one they reported, or any of their
+    customer's when their role is one the contract names for it (Plek's Beheerder, 6.2)."""
+    rules = policy.doc.escalation
+    if not rules.contacts_may_escalate:
+        return False
+    return contact.id == incident.reporter_id or not set(contact.roles).isdisjoint(rules.started_by)
+
+
 def escalate(
     *,
     session: Session,

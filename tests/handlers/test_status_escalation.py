@@ -52,3 +52,41 @@ def test_unknown_command_is_answered(chat: ChatDriver) -> None:
     """An unknown command names itself and points to /help."""
     assert "/frobnicate" in chat.say("anna", "/frobnicate")[0].text
     assert "/incident" in chat.say("anna", "/help")[0].text
+
+
+def test_a_plek_gebruiker_cannot_escalate_a_beheerders_incident(chat: ChatDriver) -> None:
+    """Plek 6.2: the Beheerder (or the contract owner) starts an escalation; Bram, a user who
+    may not even file, is told who can, and nothing is escalated."""
+    chat.report("anna", "1", "1", "Plek plat", "ja")
+    replies = chat.say("bram", "/escalate PLEK-1 Duurt te lang")
+    [answer] = origin(replies)
+    assert answer.text == (
+        "Alleen wie PLEK-1 heeft gemeld, of een contactpersoon met de rol Beheerder of "
+        "Overeenkomst-eigenaar, kan vragen om escalatie."
+    )
+    assert not to(replies, "lisa")
+    assert chat.incident("PLEK-1").escalation_level == 0
+
+
+def test_pluvo_escalation_contact_escalates_a_colleagues_incident(chat: ChatDriver) -> None:
+    """Pluvo 9.1 names an escalation contact: Udo escalates Karl's incident; Greta, another
+    contact person, may escalate only her own."""
+    chat.report("karl", "1", "2", "Beschreibung", "Untersucht", "P2", "ja")
+    [refused] = origin(chat.say("greta", "/escalate PLUVO-1"))
+    assert "PLUVO-1" in refused.text and "Eskalationskontakt" in refused.text
+    assert chat.incident("PLUVO-1").escalation_level == 0
+    chat.say("udo", "/escalate PLUVO-1")
+    assert chat.incident("PLUVO-1").escalation_level == 1
+    chat.say("karl", "/escalate PLUVO-1")
+    assert chat.incident("PLUVO-1").escalation_level == 2
+
+
+def test_where_the_contract_names_no_role_only_the_reporter_escalates(chat: ChatDriver) -> None:
+    """Klik names no one for escalation: Tim (superuser) may escalate his own incidents, not
+    Sanne's (sla-seeds.md: a contact person escalates their own open incident)."""
+    chat.report("sanne", "1", "Alles ligt eruit", "ja")
+    [refused] = origin(chat.say("tim", "/escalate KLIK-1"))
+    assert refused.text == "Alleen wie KLIK-1 heeft gemeld, kan vragen om escalatie."
+    assert chat.incident("KLIK-1").escalation_level == 0
+    chat.say("sanne", "/escalate KLIK-1")
+    assert chat.incident("KLIK-1").escalation_level == 1
