@@ -70,6 +70,31 @@ def test_late_timers_after_downtime_fire_once_marked_late(chat: ChatDriver) -> N
     assert ("reminder",) not in tags
 
 
+def test_klik_office_clock_pings_wait_for_the_office_its_24x7_ones_do_not(
+    chat: ChatDriver,
+) -> None:
+    """Klik, reported Tue 16:00, the bot down until Wed 03:00. The P2's response breach (office
+    clock, due 17:00) waits for the office to open at 09:00; the P1's (24x7) pings at once."""
+    chat.now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 16:00 local
+    chat.report("sanne", "3", "Het rooster laadt niet voor een docent", "ja")
+    chat.report("tim", "1", "Alles ligt eruit", "ja")
+    assert [chat.incident(ref).priority for ref in ("KLIK-1", "KLIK-2")] == ["P2", "P1"]
+    night = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wed 03:00 local
+    fire_all_due(chat.engine, night)
+    assert chat.incident("KLIK-1").escalation_level == 0
+    assert chat.incident("KLIK-2").escalation_level >= 1
+    with Session(chat.engine) as session:
+        incident = chat.incident("KLIK-1")
+        held = session.exec(
+            select(Timer)
+            .where(Timer.incident_id == incident.id, Timer.kind == "breach")
+            .where(Timer.target == "response")
+        ).one()
+    assert held.fired_at is None and held.due_at == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    fire_all_due(chat.engine, datetime(2026, 11, 25, 8, 0, tzinfo=UTC))  # 09:00 local
+    assert chat.incident("KLIK-1").escalation_level == 1
+
+
 def test_nothing_fires_for_a_resolved_incident(chat: ChatDriver) -> None:
     """Resolving removes pending timers; nothing is sent afterwards."""
     chat.report("anna", "1", "1", "Plat", "ja")
@@ -151,7 +176,7 @@ async def test_runner_fires_a_timer_that_came_due_while_it_was_firing(
     from sla.service import open_incident
 
     now = datetime.now(UTC)
-    with Session(chat.engine) as session:  # Klik: reminders are not held for office hours
+    with Session(chat.engine) as session:  # Klik's P1 is on the 24x7 clock: never held
         customer = session.get(Customer, "scholengroep")
         reporter = session.exec(select(Contact).where(Contact.handle == "sanne")).one()
         assert customer is not None
@@ -160,7 +185,7 @@ async def test_runner_fires_a_timer_that_came_due_while_it_was_firing(
             customer=customer,
             reporter=reporter,
             request_type="incident",
-            priority="P3",
+            priority="P1",
             answers={},
             fields={},
             language="nl",
