@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 import yaml
+from sqlalchemy.engine import make_url
 
 from bot.cli_common import cli_translator, fail
 from bot.console.transport import Console
@@ -17,6 +18,7 @@ from bot.database import open_database
 from bot.settings import data_dir
 from sla.db import session_scope
 from sla.directory_file import import_directory, parse_directory
+from sla.i18n import Translator
 
 DEMO_DIRECTORY = Path(__file__).parent / "console" / "demo.yaml"
 _ = cli_translator()._
@@ -28,6 +30,19 @@ def _interactive(console: Console) -> Iterator[str]:
             yield input(f"{console.who}> ")
         except EOFError:
             return
+
+
+def _empty(url: str, t: Translator) -> None:
+    """Remove the SQLite file of ``url`` (an in-memory database starts empty anyway); refuse
+    any other database rather than drop someone's tables."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite"):
+        shown = parsed.render_as_string(hide_password=True)
+        fail(t._("--reset only empties a SQLite file; it leaves {url} as it is.", url=shown))
+    name = parsed.database or ""
+    if name and name != ":memory:":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{name}{suffix}").unlink(missing_ok=True)
 
 
 def demo(
@@ -51,11 +66,10 @@ def demo(
             fail(t._("{value} is not an ISO 8601 time.", value=now))
         if frozen.tzinfo is None:
             fail(t._("{value} needs a UTC offset, e.g. 2026-11-24T10:00+01:00.", value=now))
-    path = data_dir() / "demo.sqlite3"
-    if reset and database is None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    engine = open_database(database or f"sqlite:///{path}")
+    url = database or f"sqlite:///{data_dir() / 'demo.sqlite3'}"
+    if reset:
+        _empty(url, t)
+    engine = open_database(url)
     with session_scope(engine) as session:
         import_directory(session, parse_directory(yaml.safe_load(DEMO_DIRECTORY.read_text())))
     clock = (lambda: frozen) if frozen is not None else (lambda: datetime.now(UTC))

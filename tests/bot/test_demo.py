@@ -66,6 +66,33 @@ def test_demo_keeps_its_database_until_reset(tmp_path: Path) -> None:
     assert "PLEK-1" in _demo(tmp_path, report, "--reset")
 
 
+def test_reset_empties_the_database_it_is_given(tmp_path: Path) -> None:
+    """--reset with --database starts clean too (it used to be ignored there)."""
+    report = "/incident\n1\n1\nTest\nja\n/quit\n"
+    own = f"sqlite:///{tmp_path / 'own.sqlite3'}"
+    assert "PLEK-1" in _demo(tmp_path, report, "--database", own)
+    assert "PLEK-2" in _demo(tmp_path, report, "--database", own)
+    assert "PLEK-1" in _demo(tmp_path, report, "--database", own, "--reset")
+
+
+def test_reset_leaves_a_server_database_alone(tmp_path: Path) -> None:
+    """Another database is not emptied by a demo: one line, exit 2, no password shown."""
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data")}
+    url = "postgresql+psycopg://demo:secret@127.0.0.1:9/nowhere"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "demo", "--reset", "--database", url],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "--reset" in result.stderr
+    assert "secret" not in result.stderr and "127.0.0.1:9/nowhere" in result.stderr
+
+
 def test_demo_refuses_a_time_without_offset(tmp_path: Path) -> None:
     """--now needs an offset; the error is one line and exit 2."""
     env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data")}
