@@ -92,7 +92,7 @@ class WeeklyWindow(Model):
     label: Localized
     days: tuple[Weekday, ...]
     hours: TimeRange
-    announced: bool = False
+    announced: bool = False  # left out of availability only where announced maintenance lies
     clause: str | None = None
 
 

@@ -7,11 +7,14 @@ policy's time zone (Pluvo 4.2 spells the formula out). What is measured is the t
 - ``office``: the office hours of working days (Pluvo 4.2; Infravision 3.1 inside support hours);
 - ``outside_office``: the rest of the month (Infravision 3.1, 95 % outside support hours);
 
-less the policy's excluded weekly windows (Klik's Friday and weekday 22:00-24:00 maintenance, 1.1)
-and, where it says so, the planned maintenance staff recorded (Pluvo 4.2; a window announced
-only after it began is not planned). Downtime is the union of the outages incidents record
-(:mod:`sla.outages`), so two incidents about one outage count it once; inside a month it is cut
-to the measured time. A month still running is measured up to ``now`` (``to_date``).
+less the policy's excluded weekly windows and, where it says so, the planned maintenance staff
+recorded (Pluvo 4.2; a window announced only after it began is not planned). A weekly window
+marked ``announced`` is left out only where recorded planned maintenance lies in it: Klik leaves
+out its Friday and weekday 22:00-24:00 windows "mits tijdig aangekondigd" (1.1, 2.1), and counts
+urgent maintenance told only afterwards (4.5) as downtime like any outage. Downtime is the
+union of the outages incidents record (:mod:`sla.outages`), so two incidents about one outage
+count it once; inside a month it is cut to the measured time. A month still running is measured
+up to ``now`` (``to_date``).
 
 An interruption (Infravision 3.1, at most 3 a month) is one stretch of that union, counted in the
 month it starts.
@@ -205,11 +208,16 @@ def _month_figure(
     end = min(month_end, now.astimezone(tz))
     lo, hi = month_start.timestamp(), end.timestamp()
     named = policy.doc.calendar.windows
-    cuts: list[Span] = [
-        span for name in rules.exclude_windows for span in weekly_spans(named[name], tz, lo, hi)
-    ]
+    announced = merged(
+        (w.starts_at.timestamp(), w.ends_at.timestamp()) for w in windows if planned(w)
+    )
+    cuts: list[Span] = []
+    for name in rules.exclude_windows:
+        spans = merged(weekly_spans(named[name], tz, lo, hi))
+        # A window left out "when announced" (Klik 2.1) only where announced maintenance lies.
+        cuts += overlap(spans, announced) if named[name].announced else spans
     if rules.exclude_planned_maintenance:
-        cuts += [(w.starts_at.timestamp(), w.ends_at.timestamp()) for w in windows if planned(w)]
+        cuts += announced
     excluded = merged(clipped(cuts, lo, hi))
     down = merged((o.started_at.timestamp(), o.end_or(now).timestamp()) for o in found)
     office = list(calendar.stretches_ts(lo, hi))

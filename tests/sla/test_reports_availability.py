@@ -265,21 +265,76 @@ def test_pluvo_more_than_two_missed_times_call_for_a_review(engine: Engine) -> N
 # -- Klik: 24x7 without its maintenance windows (1.1, 1.2, 4.2, 4.6) -------------------------
 
 
-def test_klik_leaves_out_its_weekday_evening_windows(engine: Engine) -> None:
-    """November: 720 h less 21 x 2 h of Mon-Fri 22:00-24:00 = 678 h. A P1 outage Tue 24 Nov
-    21:00-23:30 counts only until 22:00: 1 h, so 677/678 = 99.853 % (target 99 %)."""
+def _klik_maintenance(desk: Desk, starts: datetime, ends: datetime, announced: datetime) -> None:
+    customer = desk.session.get(Customer, "scholengroep")
+    assert customer is not None
+    add_maintenance(
+        session=desk.session,
+        customer=customer,
+        starts_at=starts,
+        ends_at=ends,
+        announced_at=announced,
+        note="urgent update",
+        recorded_by="Sam",
+        now=max(announced, starts),
+    )
+
+
+def test_klik_leaves_out_announced_maintenance_in_its_windows(engine: Engine) -> None:
+    """Klik 1.1/2.1: urgent maintenance announced for Tue 24 Nov 22:00-23:30 (inside the
+    Mon-Fri 22:00-24:00 window) is left out: 720 h - 1.5 h = 718.5 h measured. The P1 outage
+    21:00-23:30 counts until 22:00: 1 h down, 717.5/718.5 = 99.861 % (target 99 %)."""
+
+    def build(desk: Desk) -> None:
+        _klik_maintenance(
+            desk, at(2026, 11, 24, 22), at(2026, 11, 24, 23, 30), announced=at(2026, 11, 24, 9)
+        )
+        desk.outage("scholengroep", "P1", at(2026, 11, 24, 21), at(2026, 11, 24, 23, 30))
+
+    report = _report(engine, build, "scholengroep", "2026-11", at(2026, 12, 1, 12))
+    (window,) = report.months[0].windows
+    assert (window.measured, window.excluded, window.down) == (
+        718.5 * HOUR,
+        1.5 * HOUR,
+        1 * HOUR,
+    )
+    assert report.months[0].percent == pytest.approx(100 * 717.5 / 718.5)
+    assert (window.target, window.aimed, window.met) == (99, 99.9, True)
+
+
+def test_klik_counts_its_windows_when_nothing_was_announced(engine: Engine) -> None:
+    """No maintenance announced: the windows are measured like any hour, so an outage Wed
+    22:00-23:00 local counts in full: 719/720 = 99.861 %."""
     report = _report(
         engine,
-        lambda desk: desk.outage(
-            "scholengroep", "P1", at(2026, 11, 24, 21), at(2026, 11, 24, 23, 30)
-        ),
+        lambda desk: desk.outage("scholengroep", "P1", at(2026, 11, 25, 22), at(2026, 11, 25, 23)),
         "scholengroep",
         "2026-11",
         at(2026, 12, 1, 12),
     )
     (window,) = report.months[0].windows
-    assert (window.measured, window.excluded, window.down) == (678 * HOUR, 42 * HOUR, 1 * HOUR)
-    assert (window.target, window.aimed, window.met) == (99, 99.9, True)
+    assert (window.measured, window.excluded, window.down) == (720 * HOUR, 0, 1 * HOUR)
+
+
+def test_klik_maintenance_told_afterwards_or_outside_its_windows_is_downtime(
+    engine: Engine,
+) -> None:
+    """Urgent maintenance told only afterwards (4.5) is not left out, nor is announced work
+    outside the windows (Wed 14:00-15:00 local): both outages count, 2 h in all."""
+
+    def build(desk: Desk) -> None:
+        _klik_maintenance(
+            desk, at(2026, 11, 24, 22), at(2026, 11, 24, 23), announced=at(2026, 11, 24, 23, 30)
+        )
+        desk.outage("scholengroep", "P1", at(2026, 11, 24, 22), at(2026, 11, 24, 23))
+        _klik_maintenance(
+            desk, at(2026, 11, 25, 14), at(2026, 11, 25, 15), announced=at(2026, 11, 20, 9)
+        )
+        desk.outage("scholengroep", "P1", at(2026, 11, 25, 14), at(2026, 11, 25, 15))
+
+    report = _report(engine, build, "scholengroep", "2026-11", at(2026, 12, 1, 12))
+    (window,) = report.months[0].windows
+    assert (window.measured, window.excluded, window.down) == (720 * HOUR, 0, 2 * HOUR)
 
 
 # -- Infravision: inside and outside support hours, interruptions (3.1) ---------------------
