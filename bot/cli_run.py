@@ -1,5 +1,12 @@
 """``slabot run``: the bot for real — transports from the environment, timers, delivery,
-health and metrics — until SIGTERM, after which the messages in hand are still sent."""
+health and metrics — until SIGTERM, after which the messages in hand are still sent.
+
+Settings that cannot work (a value of the wrong kind, a token without its secret, a database
+URL that is no URL, a health port taken) stop it before it starts, with one line and exit 2.
+A transport that fails once running (a token Telegram refuses, Slack's port taken) stops the
+bot with an error in the log and exit 1, so that a supervisor restarts it. The database being
+away is not an error: it waits for it, at start and later.
+"""
 
 from __future__ import annotations
 
@@ -9,40 +16,34 @@ import logging
 import signal
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+import typer
 from aiohttp import web
-from sqlalchemy.engine import Engine
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from bot import logs
+from bot import logs, metrics
 from bot.app import BotApp
-from bot.cli_common import cli_translator
+from bot.cli_common import cli_translator, fail
 from bot.database import open_database
-from bot.metrics import health_app
-from bot.settings import Settings
+from bot.failures import summary
+from bot.settings import Settings, describe
 from sla.clock import clock_for
 from sla.policy import builtin_ids, builtin_policy
 
-log = logging.getLogger("slabot.run")
-_ = cli_translator()._
-Runner = Callable[[BotApp, Settings], Coroutine[Any, Any, None]]
+log = logging.getLogger(__name__)  # not "slabot...": bolt sets the level of its app logger "slabot"
 
 
-async def _database(settings: Settings, stop: asyncio.Event) -> Engine | None:
-    """Open (and migrate) the database, waiting for it to come up."""
-    delay = 1.0
-    while not stop.is_set():
-        try:
-            return await asyncio.to_thread(open_database, settings.database_url)
-        except Exception as error:
-            log.warning(
-                "database not available (%s); retrying in %.0f s", type(error).__name__, delay
-            )
-            try:
-                await asyncio.wait_for(stop.wait(), delay)
-            except TimeoutError:
-                delay = min(delay * 2, 30.0)
-    return None
+class Runner(Protocol):
+    def __call__(
+        self, app: BotApp, settings: Settings, *, started: Callable[[], None] | None = None
+    ) -> Coroutine[Any, Any, None]: ...
+
+
+class StartError(Exception):
+    """The configuration cannot run: what is wrong, in one line for the operator."""
 
 
 def transports(settings: Settings) -> dict[str, Runner]:
@@ -56,6 +57,53 @@ def transports(settings: Settings) -> dict[str, Runner]:
     return runners
 
 
+def check(settings: Settings) -> None:
+    """Refuse, before anything starts, what cannot work however long the bot waited."""
+    try:  # the message of a URL that does not parse may quote it, password and all
+        url = make_url(settings.database_url)
+    except ArgumentError as error:
+        raise StartError("SLABOT_DATABASE_URL is not a database URL") from error
+    try:
+        url.get_dialect().import_dbapi()
+    except NoSuchModuleError as error:
+        raise StartError(f"SLABOT_DATABASE_URL: unknown database kind {url.drivername}") from error
+    except ImportError as error:
+        raise StartError(f"SLABOT_DATABASE_URL: the driver is not installed ({error})") from error
+    for name in transports(settings):
+        module: Any = importlib.import_module(f"bot.{name}")
+        try:
+            module.check_settings(settings)
+        except (ValueError, RuntimeError) as error:  # SlackConfigError, TelegramConfigError
+            raise StartError(str(error)) from error
+
+
+def secrets(settings: Settings) -> list[str]:
+    """The configured secrets, redacted from the logs wherever they appear."""
+    values = (
+        settings.telegram_bot_token,
+        settings.telegram_webhook_secret,
+        settings.slack_bot_token,
+        settings.slack_app_token,
+        settings.slack_signing_secret,
+    )
+    return [value for value in values if value]
+
+
+async def _database(settings: Settings, stop: asyncio.Event) -> Engine | None:
+    """Open (and migrate) the database, waiting for it to come up."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            return await asyncio.to_thread(open_database, settings.database_url)
+        except Exception as error:
+            log.warning("database not available (%s); retrying in %.0f s", summary(error), delay)
+            try:
+                await asyncio.wait_for(stop.wait(), delay)
+            except TimeoutError:
+                delay = min(delay * 2, 30.0)
+    return None
+
+
 def _warm_up() -> None:
     """Read the built-in policies and lay out their calendars for this year now, rather than in
     the first report of each customer after a start (about 50 ms a policy)."""
@@ -65,56 +113,94 @@ def _warm_up() -> None:
         clock.deadlines(next(iter(clock.policy.kinds)), reported_at=now)
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings) -> int:
+    """Run until SIGTERM (or a transport fails); the exit code. Health and metrics answer from
+    the start, while the database is still awaited."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    runners = transports(settings)
+    health = metrics.Health(dict.fromkeys(runners, False) | {"timers": False})
+    site_runner = web.AppRunner(health.app(), access_log=None)
+    await site_runner.setup()
+    host, port = settings.health_host, settings.health_port
+    try:
+        await web.TCPSite(site_runner, host, port).start()
+    except (OSError, OverflowError) as error:
+        await site_runner.cleanup()
+        reason = getattr(error, "strerror", None) or str(error)
+        raise StartError(f"/healthz cannot listen on {host}:{port}: {reason}") from error
+    try:
+        return await _serve(settings, stop, runners, health)
+    finally:
+        await site_runner.cleanup()
+
+
+async def _serve(
+    settings: Settings, stop: asyncio.Event, runners: dict[str, Runner], health: metrics.Health
+) -> int:
     engine = await _database(settings, stop)
     if engine is None:
-        return
+        return 0
+    health.engine = engine
     app = BotApp(
         engine,
         outbox_lease=timedelta(seconds=settings.outbox_lease_seconds),
         delivery_chats=settings.delivery_concurrency,
     )
-    runners = transports(settings)
-    ready = dict.fromkeys(runners, False) | {"timers": False}
-    site_runner = web.AppRunner(health_app(engine, ready), access_log=None)
-    await site_runner.setup()
-    await web.TCPSite(site_runner, settings.health_host, settings.health_port).start()
     await asyncio.to_thread(_warm_up)
     await app.start()
-    ready["timers"] = True
+    health.ready["timers"] = True
     if not runners:
         log.warning(
             "no chat platform configured (TELEGRAM_BOT_TOKEN, SLACK_BOT_TOKEN): firing timers only"
         )
+
+    def started(name: str) -> Callable[[], None]:
+        return lambda: health.ready.__setitem__(name, True)
+
     tasks = {
-        name: asyncio.create_task(run(app, settings), name=name) for name, run in runners.items()
+        name: asyncio.create_task(run(app, settings, started=started(name)), name=name)
+        for name, run in runners.items()
     }
-    for name in tasks:
-        ready[name] = True
     log.info("slabot running", extra={"platform": ",".join(runners) or "none"})
     waiter = asyncio.create_task(stop.wait())
     await asyncio.wait([waiter, *tasks.values()], return_when=asyncio.FIRST_COMPLETED)
-    for name, task in tasks.items():
-        if task.done() and not task.cancelled() and task.exception() is not None:
-            log.error("%s transport stopped: %r", name, task.exception())
+    failed = [
+        (name, task.exception())
+        for name, task in tasks.items()
+        if task.done() and not task.cancelled() and task.exception() is not None
+    ]
+    for name, error in failed:
+        assert error is not None
+        log.error("%s transport stopped: %s", name, summary(error))
     log.info("stopping: finishing the messages in hand")
     for task in tasks.values():
         task.cancel()
     await asyncio.gather(*tasks.values(), return_exceptions=True)
     await app.stop()
     waiter.cancel()
-    await site_runner.cleanup()
     engine.dispose()
     log.info("stopped")
+    return 1 if failed else 0
 
 
 def run() -> None:
     """Run the bot: the chat platforms configured in the environment (and .env), the timers,
     delivery, and /healthz, /readyz, /metrics on SLABOT_HEALTH_HOST:SLABOT_HEALTH_PORT."""
-    settings = Settings()
-    logs.configure(settings.log_level)
-    asyncio.run(serve(settings))
+    t = cli_translator()
+    try:
+        settings = Settings()
+        check(settings)
+    except (ValidationError, StartError) as error:
+        problem = describe(error) if isinstance(error, ValidationError) else str(error)
+        fail(t._("slabot cannot start: {problem}", problem=problem))
+    logs.configure(settings.log_level, secrets=secrets(settings))
+    metrics.prepare(transports(settings))
+    try:
+        code = asyncio.run(serve(settings))
+    except StartError as error:
+        fail(t._("slabot cannot start: {problem}", problem=str(error)))
+    if code:
+        raise typer.Exit(code)

@@ -20,6 +20,7 @@ from sqlalchemy import select as select_core
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.failures import summary
 from bot.metrics import DELIVERY_FAILURES, DELIVERY_INTERRUPTED, PARKED
 from bot.outbox_payload import from_payload, to_payload
 from handlers.types import ChatRef, Reply
@@ -385,12 +386,17 @@ class DeliveryLoop:
             self._wake.clear()
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Stop after sending what is due now (used on shutdown)."""
+        """Stop after sending what is due now (used on shutdown). With the database away the
+        messages stay in the outbox for the next start: the stop goes on regardless."""
         self._stopping = True
         self._wake.set()
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
-            if not await self._deliver_due():
+            try:
+                if not await self._deliver_due():
+                    return
+            except Exception as error:
+                log.warning("could not send what is in hand (%s); it stays queued", summary(error))
                 return
 
     async def _deliver_due(self) -> int:

@@ -5,8 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def describe(error: ValidationError) -> str:
+    """Each wrong setting by its variable's name and what is wrong with it, on one line (the
+    value itself is left out: it may be a secret)."""
+    parts = []
+    for problem in error.errors():
+        name = ".".join(str(part) for part in problem["loc"]) or "settings"
+        parts.append(f"{name}: {problem['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)
 
 
 def data_dir() -> Path:
@@ -35,12 +47,14 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = Field(
         default="0.0.0.0", validation_alias="TELEGRAM_WEBHOOK_LISTEN"
     )
-    telegram_webhook_port: int = Field(default=8443, validation_alias="TELEGRAM_WEBHOOK_PORT")
+    telegram_webhook_port: int = Field(
+        default=8443, ge=0, le=65535, validation_alias="TELEGRAM_WEBHOOK_PORT"
+    )
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
     health_host: str = Field(default="127.0.0.1", validation_alias="SLABOT_HEALTH_HOST")
-    health_port: int = Field(default=8080, validation_alias="SLABOT_HEALTH_PORT")
+    health_port: int = Field(default=8080, ge=0, le=65535, validation_alias="SLABOT_HEALTH_PORT")
     log_level: str = Field(default="INFO", validation_alias="SLABOT_LOG_LEVEL")
     # How long a message being sent is left to its sender before another (or, after a crash,
     # the restarted process) sends it: longer than a send can take.
@@ -55,4 +69,12 @@ class Settings(BaseSettings):
     slack_api_url: str | None = Field(default=None, validation_alias="SLACK_API_URL")
     # HTTP mode (no SLACK_APP_TOKEN): where Slack's requests arrive, on the path /slack/events.
     slack_http_host: str = Field(default="0.0.0.0", validation_alias="SLACK_HTTP_HOST")
-    slack_http_port: int = Field(default=3000, validation_alias="SLACK_HTTP_PORT")
+    slack_http_port: int = Field(default=3000, ge=0, le=65535, validation_alias="SLACK_HTTP_PORT")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"should be one of {', '.join(LOG_LEVELS)}")
+        return level

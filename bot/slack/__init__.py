@@ -7,7 +7,13 @@ handlers' neutral events, :class:`SlackTransport` delivers the outbox. See ``doc
 """
 
 from bot.slack.adapter import SlackAdapter
-from bot.slack.server import EVENTS_PATH, SlackConfigError, SlackService, run_slack
+from bot.slack.server import (
+    EVENTS_PATH,
+    SlackConfigError,
+    SlackService,
+    check_settings,
+    run_slack,
+)
 from bot.slack.transport import SlackTransport
 
 __all__ = [
@@ -16,5 +22,6 @@ __all__ = [
     "SlackConfigError",
     "SlackService",
     "SlackTransport",
+    "check_settings",
     "run_slack",
 ]

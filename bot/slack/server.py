@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -63,6 +64,16 @@ class SlackConfigError(RuntimeError):
     """The settings cannot run Slack (a token or the signing secret is missing)."""
 
 
+def check_settings(settings: Settings) -> None:
+    """Refuse settings that cannot run Slack, before anything starts."""
+    if not settings.slack_bot_token:
+        raise SlackConfigError("SLACK_BOT_TOKEN is not set")
+    if not settings.slack_app_token and not settings.slack_signing_secret:
+        raise SlackConfigError(
+            "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)"
+        )
+
+
 class SlackService:
     """The adapter plus whichever way Slack's payloads arrive; ``start``/``stop`` in the loop."""
 
@@ -96,8 +107,8 @@ class SlackService:
 
     @classmethod
     def from_settings(cls, app: BotApp, settings: Settings) -> SlackService:
-        if not settings.slack_bot_token:
-            raise SlackConfigError("SLACK_BOT_TOKEN is not set")
+        check_settings(settings)
+        assert settings.slack_bot_token is not None
         return cls(
             app,
             bot_token=settings.slack_bot_token,
@@ -169,15 +180,20 @@ class SlackService:
         await self.adapter.disconnect()
 
 
-async def run_slack(app: BotApp, settings: Settings) -> None:
+async def run_slack(
+    app: BotApp, settings: Settings, *, started: Callable[[], None] | None = None
+) -> None:
     """Run the Slack side of the bot until cancelled (``slabot run`` starts it with the app).
 
     Adds the Slack transport to ``app`` (so the outbox can send), then receives in Socket Mode
-    when ``SLACK_APP_TOKEN`` is set, else over HTTP on ``SLACK_HTTP_HOST:SLACK_HTTP_PORT``.
+    when ``SLACK_APP_TOKEN`` is set, else over HTTP on ``SLACK_HTTP_HOST:SLACK_HTTP_PORT``;
+    ``started`` is called once it does. A failed start (the port taken) closes what it opened.
     """
     service = SlackService.from_settings(app, settings)
-    await service.start(host=settings.slack_http_host, port=settings.slack_http_port)
     try:
+        await service.start(host=settings.slack_http_host, port=settings.slack_http_port)
+        if started is not None:
+            started()
         await asyncio.Event().wait()
     finally:
         await service.stop()

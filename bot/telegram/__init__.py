@@ -15,6 +15,7 @@ from bot.telegram._service import (
     TelegramService,
     api_urls,
     build_application,
+    check_settings,
     run_telegram,
 )
 from bot.telegram._transport import TelegramTransport
@@ -29,6 +30,7 @@ __all__ = [
     "api_urls",
     "build_application",
     "callback_data",
+    "check_settings",
     "command_menu",
     "parse_callback_data",
     "register_commands",

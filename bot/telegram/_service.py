@@ -22,9 +22,9 @@ events is :mod:`bot.telegram._update_handler`, the webhook endpoint :mod:`bot.te
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -33,6 +33,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application, TypeHandler
 
 from bot.app import BotApp
+from bot.failures import summary
 from bot.outbox import deliver_due
 from bot.settings import Settings
 from bot.telegram._commands import register_commands
@@ -157,8 +158,12 @@ class TelegramService:
         if application.running:
             await application.stop()
         if self.app.transports.get(PLATFORM) is self.transport:
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._flush(), FLUSH_SECONDS)
+            except TimeoutError:
+                pass
+            except Exception as error:  # the database away: the messages wait in the outbox
+                log.warning("Telegram: could not send what is in hand (%s)", summary(error))
             del self.app.transports[PLATFORM]  # the rest waits in the outbox for a new start
         await application.shutdown()
         await application.bot.shutdown()  # also after a failed start (idempotent)
@@ -177,11 +182,18 @@ class TelegramService:
             pass
 
 
-async def run_telegram(app: BotApp, settings: Settings, *, retry_delay: float = 1.0) -> None:
+async def run_telegram(
+    app: BotApp,
+    settings: Settings,
+    *,
+    retry_delay: float = 1.0,
+    started: Callable[[], None] | None = None,
+) -> None:
     """Run the Telegram side until cancelled (``app.start()`` runs delivery and timers).
 
     While Telegram cannot be reached at start-up it tries again, waiting longer each time (up to
-    a minute); a wrong token or a refused webhook URL ends it with the error.
+    a minute); a wrong token or a refused webhook URL ends it with the error, after closing
+    what the attempt opened. ``started`` is called once updates come in.
     """
     delay = retry_delay
     while True:
@@ -190,13 +202,18 @@ async def run_telegram(app: BotApp, settings: Settings, *, retry_delay: float = 
             await service.start()
             break
         except (NetworkError, RetryAfter) as error:
+            await service.stop()
             if isinstance(error, BadRequest):
                 raise
             log.warning("Telegram not reachable (%s); trying again in %.0f s", error, delay)
-            await service.stop()
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY_DELAY)
+        except BaseException:
+            await service.stop()
+            raise
     try:
+        if started is not None:
+            started()
         await asyncio.Event().wait()
     finally:
         await service.stop()

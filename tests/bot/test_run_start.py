@@ -1,0 +1,246 @@
+"""``slabot run`` when things are wrong: settings that cannot work stop it before it starts
+(one line, exit 2); a transport that fails once running stops it with exit 1 and one log line;
+the database away at start or at stop is waited for or left, without a traceback (issue #8)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.bot.telegram.fake_bot_api import FakeBotApi
+from tests.conftest import postgres_available
+
+ROOT = Path(__file__).parents[2]
+WRONG_TOKEN = "999:WRONG-token-wrong-token-wrong"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(tmp_path: Path, **values: str) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))},
+        "SLABOT_DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}",
+        "SLABOT_HEALTH_PORT": str(_free_port()),
+        "SLABOT_LANG": "en",
+        **values,
+    }
+
+
+def _run(
+    tmp_path: Path, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=tmp_path,  # no stray .env
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _start(tmp_path: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _status(port: str, path: str) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except OSError:
+        return 0
+
+
+def _until(condition: object, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"SLABOT_HEALTH_PORT": "abc"}, "SLABOT_HEALTH_PORT"),
+        ({"SLABOT_LOG_LEVEL": "verbose"}, "SLABOT_LOG_LEVEL"),
+        ({"SLABOT_DELIVERY_CONCURRENCY": "0"}, "SLABOT_DELIVERY_CONCURRENCY"),
+        ({"SLABOT_HEALTH_PORT": "99999"}, "SLABOT_HEALTH_PORT"),
+        ({"SLABOT_DATABASE_URL": "not a url"}, "SLABOT_DATABASE_URL"),
+        ({"SLABOT_DATABASE_URL": "foo://bar"}, "SLABOT_DATABASE_URL"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1-2-abc"}, "SLACK_SIGNING_SECRET"),
+        (
+            {"TELEGRAM_BOT_TOKEN": WRONG_TOKEN, "TELEGRAM_WEBHOOK_URL": "https://x.example/hook"},
+            "TELEGRAM_WEBHOOK_SECRET",
+        ),
+    ],
+)
+def test_settings_that_cannot_work_stop_it_before_it_starts(
+    tmp_path: Path, values: dict[str, str], named: str
+) -> None:
+    """One line naming the setting, exit 2, no traceback, no secret; nothing started."""
+    result = _run(tmp_path, _env(tmp_path, **values))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert named in result.stderr and "slabot cannot start" in result.stderr
+    assert "Traceback" not in result.stderr and WRONG_TOKEN not in result.stderr
+    assert not (tmp_path / "run.sqlite3").exists()
+
+
+def test_a_health_port_in_use_stops_it_before_it_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = _run(tmp_path, _env(tmp_path, SLABOT_HEALTH_PORT=port))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and f"127.0.0.1:{port}" in result.stderr
+
+
+def test_a_token_telegram_refuses_stops_it_with_exit_1(tmp_path: Path) -> None:
+    """The fake Bot API answers 401: one error line in the JSON log, the token redacted, no
+    unclosed-session noise, exit 1 (a supervisor restarts it; 0 would look like a clean stop)."""
+
+    async def scenario() -> subprocess.CompletedProcess[str]:
+        api = FakeBotApi()
+        await api.serve()
+        try:
+            env = _env(tmp_path, TELEGRAM_BOT_TOKEN=WRONG_TOKEN, TELEGRAM_API_BASE_URL=api.base_url)
+            return await asyncio.to_thread(_run, tmp_path, env)
+        finally:
+            await api.close()
+
+    result = asyncio.run(scenario())
+    assert result.returncode == 1, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
+    errors = [entry for entry in lines if entry["level"] == "error"]
+    assert [entry["logger"] for entry in errors] == ["bot.cli_run"], errors
+    assert "telegram transport stopped" in errors[0]["message"]
+    assert WRONG_TOKEN not in result.stderr and "WRONG-token" not in result.stderr
+
+
+def test_health_answers_while_the_database_is_awaited(tmp_path: Path) -> None:
+    """A database that is not there yet: /healthz 200 (alive), /readyz 503, SIGTERM exits 0."""
+    port = _free_port()
+    env = _env(tmp_path, SLABOT_DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:{port}/x")
+    process = _start(tmp_path, env)
+    health = env["SLABOT_HEALTH_PORT"]
+    try:
+        _until(lambda: _status(health, "/healthz") == 200)
+        assert _status(health, "/readyz") == 503
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr and "database not available" in stderr
+
+
+class Proxy:
+    """A TCP proxy to PostgreSQL that can be cut: the database goes away for the bot."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        self.open = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while self.open:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                end.close()
+
+    def cut(self) -> None:
+        self.open = False
+        self.server.close()
+        for end in self.sockets:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    if not postgres_available():
+        pytest.skip("PostgreSQL is not available")
+    server = os.environ.get(
+        "SLABOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    name = f"run_stop_{os.getpid()}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_sigterm_while_the_database_is_away_stops_cleanly(tmp_path: Path, pg_database: str) -> None:
+    """The database goes away, then SIGTERM: the messages in hand stay queued, the stop goes
+    on: exit 0, JSON lines only, no traceback."""
+    url = make_url(pg_database)
+    proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
+    env = _env(tmp_path, SLABOT_DATABASE_URL=url.set(port=proxy.port).render_as_string(False))
+    process = _start(tmp_path, env)
+    health = env["SLABOT_HEALTH_PORT"]
+    try:
+        _until(lambda: _status(health, "/readyz") == 200, timeout=60)
+        proxy.cut()
+        _until(lambda: _status(health, "/readyz") == 503)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr[-3000:]
+    lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    assert lines[-1]["message"] == "stopped"
+    assert [e for e in lines if e["level"] == "error"] == [], stderr[-3000:]
