@@ -20,7 +20,8 @@ USER slabot
 WORKDIR /home/slabot
 VOLUME ["/data"]
 EXPOSE 8080
+# Shell form: the port follows SLABOT_HEALTH_PORT in the container's environment (default 8080).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)" || exit 1
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${SLABOT_HEALTH_PORT:-8080}/healthz', timeout=4)" || exit 1
 ENTRYPOINT ["slabot"]
 CMD ["run"]

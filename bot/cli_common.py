@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import NoReturn
 
 import typer
+from dotenv import dotenv_values
 
 from sla.i18n import Translator, translator
 
 LANG_ENV = "SLABOT_LANG"
+ENV_FILE = ".env"  # in the working directory, as bot.settings.Settings reads it
 
 
 def cli_translator(lang: str | None = None) -> Translator:
-    """The language asked for with ``--lang``, else ``$SLABOT_LANG``, else English."""
-    return translator(lang or os.environ.get(LANG_ENV))
+    """The language asked for with ``--lang``, else ``$SLABOT_LANG`` from the environment or,
+    failing that, from ``.env`` in the working directory, else English."""
+    return translator(lang or _setting(LANG_ENV) or None)
+
+
+def _setting(name: str) -> str | None:
+    """A variable from the environment, else from ``.env`` (an unreadable file counts as none)."""
+    if name in os.environ:
+        return os.environ[name]
+    path = Path(ENV_FILE)
+    try:
+        return dotenv_values(path).get(name) if path.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -21,13 +21,12 @@ from typing import Any, Protocol
 import typer
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.engine import Engine
 
 from bot import logs, metrics
 from bot.app import BotApp
 from bot.cli_common import cli_translator, fail
-from bot.database import open_database
+from bot.database import DatabaseProblem, DatabaseUnreachable, migrated_engine
 from bot.failures import summary
 from bot.settings import Settings, describe
 from sla.clock import clock_for
@@ -58,17 +57,8 @@ def transports(settings: Settings) -> dict[str, Runner]:
 
 
 def check(settings: Settings) -> None:
-    """Refuse, before anything starts, what cannot work however long the bot waited."""
-    try:  # the message of a URL that does not parse may quote it, password and all
-        url = make_url(settings.database_url)
-    except ArgumentError as error:
-        raise StartError("SLABOT_DATABASE_URL is not a database URL") from error
-    try:
-        url.get_dialect().import_dbapi()
-    except NoSuchModuleError as error:
-        raise StartError(f"SLABOT_DATABASE_URL: unknown database kind {url.drivername}") from error
-    except ImportError as error:
-        raise StartError(f"SLABOT_DATABASE_URL: the driver is not installed ({error})") from error
+    """Refuse, before anything starts, transport settings that cannot work. (A database URL
+    that cannot work is refused when it is first used, see :func:`_database`.)"""
     for name in transports(settings):
         module: Any = importlib.import_module(f"bot.{name}")
         try:
@@ -90,17 +80,22 @@ def secrets(settings: Settings) -> list[str]:
 
 
 async def _database(settings: Settings, stop: asyncio.Event) -> Engine | None:
-    """Open (and migrate) the database, waiting for it to come up."""
+    """Open (and migrate) the database, waiting for it to come up; a URL that cannot work
+    (not a URL, an unknown kind, no driver) is a :class:`StartError` at once."""
     delay = 1.0
     while not stop.is_set():
         try:
-            return await asyncio.to_thread(open_database, settings.database_url)
-        except Exception as error:
+            return await asyncio.to_thread(migrated_engine, settings.database_url)
+        except DatabaseProblem as problem:
+            if not isinstance(problem, DatabaseUnreachable):
+                raise StartError(problem.explain(cli_translator())) from problem
+            log.warning("database not available (%s); retrying in %.0f s", summary(problem), delay)
+        except Exception as error:  # a migration that failed half-way: try again
             log.warning("database not available (%s); retrying in %.0f s", summary(error), delay)
-            try:
-                await asyncio.wait_for(stop.wait(), delay)
-            except TimeoutError:
-                delay = min(delay * 2, 30.0)
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+        except TimeoutError:
+            delay = min(delay * 2, 30.0)
     return None
 
 

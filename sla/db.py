@@ -10,8 +10,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -107,9 +108,33 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# The PostgreSQL advisory lock that migrations hold ("slabotdb" as a number): processes that
+# upgrade the same database at once (two `slabot db upgrade`, replicas starting together) take
+# turns, and the later ones find the schema current instead of creating the same tables again.
+MIGRATION_LOCK = 0x736C61626F746462
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to ``revision`` (idempotent)."""
-    command.upgrade(alembic_config(engine), revision)
+    """Bring the schema up to ``revision`` (idempotent; safe to run from several processes).
+
+    On PostgreSQL one connection holds ``MIGRATION_LOCK`` while the migrations run on another:
+    concurrent upgrades wait for each other. SQLite needs nothing: the migration's write
+    transaction holds the file's lock.
+    """
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), revision)
+        return
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        lock.commit()  # a session lock: held across transactions, not idle in one meanwhile
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            try:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                lock.commit()
+            except DBAPIError:  # the connection is gone, and its lock with it
+                lock.invalidate()
 
 
 @contextmanager

@@ -94,8 +94,8 @@ def _until(condition: object, timeout: float = 30) -> None:
         ({"SLABOT_LOG_LEVEL": "verbose"}, "SLABOT_LOG_LEVEL"),
         ({"SLABOT_DELIVERY_CONCURRENCY": "0"}, "SLABOT_DELIVERY_CONCURRENCY"),
         ({"SLABOT_HEALTH_PORT": "99999"}, "SLABOT_HEALTH_PORT"),
-        ({"SLABOT_DATABASE_URL": "not a url"}, "SLABOT_DATABASE_URL"),
-        ({"SLABOT_DATABASE_URL": "foo://bar"}, "SLABOT_DATABASE_URL"),
+        ({"SLABOT_DATABASE_URL": "not a url"}, "Not a database URL: not a url"),
+        ({"SLABOT_DATABASE_URL": "foo://bar"}, "Unknown kind of database in foo://bar"),
         ({"SLACK_BOT_TOKEN": "xoxb-1-2-abc"}, "SLACK_SIGNING_SECRET"),
         (
             {"TELEGRAM_BOT_TOKEN": WRONG_TOKEN, "TELEGRAM_WEBHOOK_URL": "https://x.example/hook"},
