@@ -182,8 +182,10 @@ async def _serve(
 
 
 def run() -> None:
-    """Run the bot: the chat platforms configured in the environment (and .env), the timers,
-    delivery, and /healthz, /readyz, /metrics on SLABOT_HEALTH_HOST:SLABOT_HEALTH_PORT."""
+    """Run the bot: chat platforms, timers and delivery, as the environment (and .env) says.
+
+    /healthz, /readyz and /metrics answer on SLABOT_HEALTH_HOST:SLABOT_HEALTH_PORT.
+    """
     t = cli_translator()
     try:
         settings = Settings()

@@ -16,12 +16,14 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.app import BotApp
 from bot.settings import Settings
@@ -58,6 +60,17 @@ def _read(raw: bytes, request: web.Request) -> tuple[AsyncBoltRequest | None, st
     except Exception as error:  # bolt reading its context out of a body of another shape
         return None, f"the body does not fit ({type(error).__name__})"
     return bolt_request, shape_problem(bolt_request.body)
+
+
+# What Slack answers for a token that will never work (wrong, revoked, of the wrong kind).
+REFUSED_TOKEN = {
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "token_expired",
+    "account_inactive",
+    "not_allowed_token_type",
+}
 
 
 class SlackConfigError(RuntimeError):
@@ -150,6 +163,7 @@ class SlackService:
     async def start(self, *, host: str = "0.0.0.0", port: int = 3000) -> list[str]:
         """Connect (Socket Mode) or listen (HTTP); the addresses listened on, if any."""
         await self.adapter.connect()
+        await self._check_tokens()
         if self.app_token:
             self._socket = AsyncSocketModeHandler(
                 self.adapter.bolt, self.app_token, web_client=self.adapter.client
@@ -164,6 +178,29 @@ class SlackService:
         addresses = [f"http://{a[0]}:{a[1]}" for a in self._runner.addresses]
         log.info("Slack: listening on %s%s", ", ".join(addresses), EVENTS_PATH)
         return addresses
+
+    async def _check_tokens(self) -> None:
+        """A token Slack refuses is a configuration error, not something to retry for ever (as
+        Socket Mode would). Slack out of reach is not: the bot starts and Slack catches up."""
+        client = self.adapter.client
+        checks: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("SLACK_BOT_TOKEN", client.auth_test)
+        ]
+        if self.app_token:
+            app_token = self.app_token
+            checks.append(
+                ("SLACK_APP_TOKEN", lambda: client.apps_connections_open(app_token=app_token))
+            )
+        for name, call in checks:
+            try:
+                await call()
+            except SlackApiError as error:
+                code = str(error.response.get("error", ""))
+                if code in REFUSED_TOKEN:
+                    raise SlackConfigError(f"Slack refuses {name}: {code}") from error
+                log.warning("Slack: checking %s gave %s; starting anyway", name, code)
+            except (aiohttp.ClientError, TimeoutError, SlackRequestError) as error:
+                log.warning("Slack not reachable to check %s (%s); starting anyway", name, error)
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop taking payloads, then let the listeners at work finish."""

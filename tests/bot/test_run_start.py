@@ -23,6 +23,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.bot.slack.fake_slack import APP_TOKEN, FakeSlack
+from tests.bot.slack.fake_slack import TOKEN as SLACK_TOKEN
 from tests.bot.telegram.fake_bot_api import FakeBotApi
 from tests.conftest import postgres_available
 
@@ -145,6 +147,32 @@ def test_a_token_telegram_refuses_stops_it_with_exit_1(tmp_path: Path) -> None:
     assert [entry["logger"] for entry in errors] == ["bot.cli_run"], errors
     assert "telegram transport stopped" in errors[0]["message"]
     assert WRONG_TOKEN not in result.stderr and "WRONG-token" not in result.stderr
+
+
+@pytest.mark.parametrize("wrong", ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"])
+def test_a_token_slack_refuses_stops_it_with_exit_1(tmp_path: Path, wrong: str) -> None:
+    """Socket Mode would retry a refused app token for ever, and a refused bot token would
+    fail every event: both stop the bot with one error line and exit 1."""
+
+    async def scenario() -> subprocess.CompletedProcess[str]:
+        fake = FakeSlack()
+        await fake.start()
+        try:
+            tokens = {"SLACK_BOT_TOKEN": SLACK_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
+            tokens[wrong] = f"{tokens[wrong][:5]}wrong-but-long-enough"
+            env = _env(tmp_path, **tokens, SLACK_API_URL=fake.base + "/api/")
+            return await asyncio.to_thread(_run, tmp_path, env)
+        finally:
+            await fake.stop()
+
+    result = asyncio.run(scenario())
+    assert result.returncode == 1, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
+    errors = [entry["message"] for entry in lines if entry["level"] == "error"]
+    assert errors == [
+        f"slack transport stopped: SlackConfigError: Slack refuses {wrong}: invalid_auth"
+    ]
+    assert "wrong-but-long-enough" not in result.stderr
 
 
 def test_health_answers_while_the_database_is_awaited(tmp_path: Path) -> None:

@@ -37,7 +37,8 @@ async def test_forged_signature_is_rejected(workspace: Workspace) -> None:
         command_body(), "application/x-www-form-urlencoded", secret="not-the-secret"
     )
     assert status == 401
-    assert workspace.fake.calls == [] and workspace.service.adapter.completed == 0
+    assert [c.method for c in workspace.fake.calls] == ["auth.test"]  # the start's token check
+    assert workspace.service.adapter.completed == 0
 
 
 async def test_stale_timestamp_is_rejected(workspace: Workspace) -> None:
@@ -47,7 +48,7 @@ async def test_stale_timestamp_is_rejected(workspace: Workspace) -> None:
         command_body(), "application/x-www-form-urlencoded", timestamp=stale
     )
     assert status == 401
-    assert workspace.fake.calls == []
+    assert [c.method for c in workspace.fake.calls] == ["auth.test"]  # the start's token check
 
 
 async def test_missing_signature_is_rejected(workspace: Workspace) -> None:
