@@ -3,6 +3,7 @@ driver that talks to the handlers through the router with an injected clock."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -59,9 +60,9 @@ def postgres_available() -> bool:
         return False
 
 
-@pytest.fixture
-def postgres_engine() -> Iterator[Engine]:
-    """A migrated, private schema on the test PostgreSQL; dropped afterwards.
+@contextlib.contextmanager
+def private_schema() -> Iterator[str]:
+    """An empty schema of its own on the test PostgreSQL, dropped afterwards; its name.
 
     Skipped where no server runs, except in CI (``CI`` set), where that is a failure.
     """
@@ -73,13 +74,22 @@ def postgres_engine() -> Iterator[Engine]:
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield schema
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_engine() -> Iterator[Engine]:
+    """A migrated, private schema on the test PostgreSQL; dropped afterwards."""
+    with private_schema() as schema:
+        engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+        upgrade(engine)
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

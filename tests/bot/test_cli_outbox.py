@@ -16,9 +16,9 @@ from bot.database import open_database
 from bot.outbox import enqueue
 from handlers.types import ChatRef, Reply
 from sla.db import session_scope
-from sla.models import Contact, Customer, OutboxMessage
-from sla.service import open_incident
+from sla.models import OutboxMessage
 from tests.conftest import load_demo_directory
+from tests.desk import Desk
 
 
 def test_list_and_retry_parked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,20 +55,7 @@ def outbox(sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
     load_demo_directory(sqlite_engine)
     now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
     with session_scope(sqlite_engine) as session:
-        customer = session.get(Customer, "scholengroep")
-        reporter = session.exec(select(Contact).where(Contact.handle == "sanne")).one()
-        assert customer is not None
-        incident = open_incident(
-            session=session,
-            customer=customer,
-            reporter=reporter,
-            request_type="incident",
-            priority="P1",
-            answers={},
-            fields={},
-            language="nl",
-            now=now,
-        )
+        incident = Desk(session).open("scholengroep", "P1", now)
         chat = ChatRef("slack", "C042")
         enqueue(session, [Reply("first\nline", chat=chat)], now, incident_id=incident.id)
         enqueue(session, [Reply("second", chat=chat), Reply("third", chat=chat)], now)

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from sla.db import MIGRATIONS
-from tests.conftest import POSTGRES_URL, postgres_available
+from tests.conftest import POSTGRES_URL, private_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -96,24 +95,9 @@ def test_a_missing_driver_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def fresh_schema() -> Iterator[str]:
     """The URL of an empty, private schema on the test PostgreSQL (dropped afterwards)."""
-    if not postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-        pytest.skip("no PostgreSQL server to test against")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield (
-            make_url(POSTGRES_URL)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema() as schema:
+        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
 
 
 def _head() -> str | None:

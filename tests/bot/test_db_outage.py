@@ -22,6 +22,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from subprocess import Popen
+from typing import IO
 from urllib.parse import quote
 
 import pytest
@@ -126,6 +128,39 @@ def _until(check: Callable[[], bool], what: str, timeout: float) -> None:
         time.sleep(0.1)
 
 
+def _bot_through(proxy: CuttableProxy, schema: str, tmp_path: Path) -> tuple[Popen, IO, str]:
+    """``slabot run`` on ``schema`` through the proxy, its log in a file (an unread pipe would
+    block the bot); the process, the log and the /readyz URL."""
+    url = make_url(POSTGRES_URL).set(host="127.0.0.1", port=proxy.port)
+    options = quote(f"-csearch_path={schema}")
+    health = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))},
+        "SLABOT_DATABASE_URL": f"{url.render_as_string(hide_password=False)}?options={options}",
+        "SLABOT_HEALTH_PORT": str(health),
+    }
+    log = (tmp_path / "run.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        text=True,
+    )
+    return process, log, f"http://127.0.0.1:{health}/readyz"
+
+
+def _stopped(process: Popen, log: IO) -> str:
+    """SIGTERM, wait, and the whole log."""
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    log.seek(0)
+    output = log.read()
+    log.close()
+    return output
+
+
 @pytest.fixture
 def proxy() -> Iterator[CuttableProxy]:
     url = make_url(POSTGRES_URL)
@@ -163,26 +198,8 @@ def test_the_bot_recovers_when_the_database_comes_back(
         session.commit()
         outage_timer = in_outage.id
 
-    url = make_url(POSTGRES_URL).set(host="127.0.0.1", port=proxy.port)
-    options = quote(f"-csearch_path={schema}")
-    database_url = f"{url.render_as_string(hide_password=False)}?options={options}"
-    health = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))},
-        "SLABOT_DATABASE_URL": database_url,
-        "SLABOT_HEALTH_PORT": str(health),
-    }
     proxy.cut()  # the database is away as the bot starts
-    log = (tmp_path / "run.log").open("w+")  # a file: an unread pipe would block the bot
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-        text=True,
-    )
-    ready = f"http://127.0.0.1:{health}/readyz"
+    process, log, ready = _bot_through(proxy, schema, tmp_path)
     try:
         time.sleep(1)  # real time: the bot tries, fails and waits
         assert process.poll() is None, "the bot gave up instead of waiting for the database"
@@ -199,11 +216,7 @@ def test_the_bot_recovers_when_the_database_comes_back(
         _until(lambda: _status(ready) == 200, "ready again after the outage", 30)
         _until(lambda: _fired(postgres_engine, [outage_timer]), "the missed timer to fire", 15)
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-        log.seek(0)
-        output = log.read()
-        log.close()
+        output = _stopped(process, log)
     assert process.returncode == 0, output[-3000:]
     # The outages are logged, each with one traceback per part, not with one a second; and
     # stopping in the middle of a run is no error.
@@ -219,3 +232,23 @@ def _fired(engine: Engine, ids: list[int | None]) -> bool:
             select(Timer.id).where(col(Timer.id).in_(ids)).where(col(Timer.fired_at).is_(None))
         ).all()
     return not left
+
+
+def test_sigterm_while_the_database_is_away_stops_cleanly(
+    postgres_engine: Engine, proxy: CuttableProxy, tmp_path: Path
+) -> None:
+    """The database goes away, then SIGTERM: what is in hand stays queued and the stop goes
+    on: exit 0, JSON lines only, no error (it used to end in a traceback and exit 1)."""
+    with postgres_engine.connect() as conn:
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    process, log, ready = _bot_through(proxy, schema, tmp_path)
+    try:
+        _until(lambda: _status(ready) == 200, "ready", 30)
+        proxy.cut()
+        _until(lambda: _status(ready) == 503, "not ready while the database is away", 30)
+    finally:
+        output = _stopped(process, log)
+    assert process.returncode == 0, output[-3000:]
+    entries = [json.loads(line) for line in output.splitlines() if line.strip()]
+    assert entries[-1]["message"] == "stopped"
+    assert [e for e in entries if e["level"] == "error"] == [], output[-3000:]

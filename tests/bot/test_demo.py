@@ -31,10 +31,10 @@ ja
 """
 
 
-def _demo(tmp_path: Path, script: str, *args: str) -> str:
+def _demo_run(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "demo", "--now", "2026-11-24T10:00+01:00", *args],
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "demo", *args],
         input=script,
         capture_output=True,
         text=True,
@@ -42,6 +42,10 @@ def _demo(tmp_path: Path, script: str, *args: str) -> str:
         env=env,
         timeout=60,
     )
+
+
+def _demo(tmp_path: Path, script: str, *args: str) -> str:
+    result = _demo_run(tmp_path, script, "--now", "2026-11-24T10:00+01:00", *args)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -77,17 +81,8 @@ def test_reset_empties_the_database_it_is_given(tmp_path: Path) -> None:
 
 def test_reset_leaves_a_server_database_alone(tmp_path: Path) -> None:
     """Another database is not emptied by a demo: one line, exit 2, no password shown."""
-    env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data")}
     url = "postgresql+psycopg://demo:secret@127.0.0.1:9/nowhere"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "demo", "--reset", "--database", url],
-        input="",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-    )
+    result = _demo_run(tmp_path, "", "--reset", "--database", url)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "--reset" in result.stderr
     assert "secret" not in result.stderr and "127.0.0.1:9/nowhere" in result.stderr
@@ -95,14 +90,5 @@ def test_reset_leaves_a_server_database_alone(tmp_path: Path) -> None:
 
 def test_demo_refuses_a_time_without_offset(tmp_path: Path) -> None:
     """--now needs an offset; the error is one line and exit 2."""
-    env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "demo", "--now", "2026-11-24T10:00"],
-        input="",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-    )
+    result = _demo_run(tmp_path, "", "--now", "2026-11-24T10:00")
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1

@@ -1,32 +1,27 @@
 """``slabot run`` when things are wrong: settings that cannot work stop it before it starts
 (one line, exit 2); a transport that fails once running stops it with exit 1 and one log line;
-the database away at start or at stop is waited for or left, without a traceback (issue #8)."""
+the database away at start is waited for, without a traceback (issue #8). The database going
+away while it runs, and SIGTERM then: ``tests/bot/test_db_outage.py``."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from tests.bot.slack.fake_slack import APP_TOKEN, FakeSlack
 from tests.bot.slack.fake_slack import TOKEN as SLACK_TOKEN
 from tests.bot.telegram.fake_bot_api import FakeBotApi
-from tests.conftest import postgres_available
 
 ROOT = Path(__file__).parents[2]
 WRONG_TOKEN = "999:WRONG-token-wrong-token-wrong"
@@ -189,86 +184,3 @@ def test_health_answers_while_the_database_is_awaited(tmp_path: Path) -> None:
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr and "database not available" in stderr
-
-
-class Proxy:
-    """A TCP proxy to PostgreSQL that can be cut: the database goes away for the bot."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.sockets: list[socket.socket] = []
-        self.open = True
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while self.open:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                end.close()
-
-    def cut(self) -> None:
-        self.open = False
-        self.server.close()
-        for end in self.sockets:
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
-            end.close()
-
-
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    if not postgres_available():
-        pytest.skip("PostgreSQL is not available")
-    server = os.environ.get(
-        "SLABOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
-    name = f"run_stop_{os.getpid()}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def test_sigterm_while_the_database_is_away_stops_cleanly(tmp_path: Path, pg_database: str) -> None:
-    """The database goes away, then SIGTERM: the messages in hand stay queued, the stop goes
-    on: exit 0, JSON lines only, no traceback."""
-    url = make_url(pg_database)
-    proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
-    env = _env(tmp_path, SLABOT_DATABASE_URL=url.set(port=proxy.port).render_as_string(False))
-    process = _start(tmp_path, env)
-    health = env["SLABOT_HEALTH_PORT"]
-    try:
-        _until(lambda: _status(health, "/readyz") == 200, timeout=60)
-        proxy.cut()
-        _until(lambda: _status(health, "/readyz") == 503)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 0, stderr[-3000:]
-    lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
-    assert lines[-1]["message"] == "stopped"
-    assert [e for e in lines if e["level"] == "error"] == [], stderr[-3000:]

@@ -172,25 +172,11 @@ async def test_runner_fires_a_timer_that_came_due_while_it_was_firing(
 
     import bot.timers
     from bot.timers import TimerRunner
-    from sla.models import Contact, Customer
-    from sla.service import open_incident
+    from tests.desk import Desk
 
     now = datetime.now(UTC)
     with Session(chat.engine) as session:  # Klik's P1 is on the 24x7 clock: never held
-        customer = session.get(Customer, "scholengroep")
-        reporter = session.exec(select(Contact).where(Contact.handle == "sanne")).one()
-        assert customer is not None
-        incident = open_incident(
-            session=session,
-            customer=customer,
-            reporter=reporter,
-            request_type="incident",
-            priority="P1",
-            answers={},
-            fields={},
-            language="nl",
-            now=now,
-        )
+        incident = Desk(session).open("scholengroep", "P1", now)
         moments = [now + timedelta(seconds=s) for s in (0.5, 0.55, 0.6)]
         assert incident.id is not None
         for moment in moments:
