@@ -4,7 +4,8 @@ For each running target (a response not yet given, a resolution not yet reached)
 reminders at the policy's points (default 50 %, 75 %, 90 % of the target's clock time), the
 breach at the deadline (which also escalates to level 1), and one escalation step per further
 level, each a further interval later (the policy's, else the original target again). Points are
-measured on the target's own clock with the pauses skipped, so a pause moves them all.
+measured on the target's own clock with the pauses skipped, so a pause moves them all; while
+the incident waits on the customer, nothing of a paused clock is due.
 
 Reminders and pings about office-clock targets are held until the office is open (a 9-to-5
 contract does not wake anyone at night); 24x7 targets fire at any hour.
@@ -55,6 +56,12 @@ def plan(policy: Policy, incident: Incident, pauses: list[IncidentPause]) -> lis
     start = incident.reported_at if resolution.start == "report" else incident.root_cause_at
     if incident.resolution_due is not None and start is not None:
         planned += _for_target(policy, clock, "resolution", resolution, start, closed)
+    if incident.paused_since is not None:
+        # Waiting on the customer stops a pausable clock: nothing of it falls due meanwhile,
+        # not even the escalation steps after a deadline missed before the pause. Resuming
+        # plans them again with the pause skipped ("each further interval without progress").
+        since, frozen = incident.paused_since, set(clock.pausable)
+        planned = [p for p in planned if p.target not in frozen or p.due_at <= since]
     return planned
 
 

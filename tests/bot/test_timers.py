@@ -95,6 +95,38 @@ def test_klik_office_clock_pings_wait_for_the_office_its_24x7_ones_do_not(
     assert chat.incident("KLIK-1").escalation_level == 1
 
 
+def test_the_ladder_stops_while_waiting_on_the_customer_and_moves_on_resume(
+    chat: ChatDriver,
+) -> None:
+    """Plek P1, Tue 10:00: missed at 14:00 (level 1), then support waits on the customer from
+    15:00 to Wed 10:00. No level is pinged meanwhile; after resuming, the next level comes one
+    target (4 office hours) of progress-less time after the breach, the pause skipped: the
+    hour 14:00-15:00 and three more from 10:00, Wed 13:00."""
+    chat.report("anna", "1", "1", "Plat", "ja")
+    chat.advance(hours=4)  # 14:00
+    fire_all_due(chat.engine, chat.now)
+    chat.press("support", Action.ACK, "PLEK-1")
+    chat.advance(hours=1)  # 15:00
+    chat.press("support", Action.WAIT, "PLEK-1")
+    chat.say("support", "Welke gebruikers precies?", chat="support")
+    chat.advance(hours=19)  # Wed 10:00
+    fire_all_due(chat.engine, chat.now)
+    assert chat.incident("PLEK-1").escalation_level == 1
+    assert [c for c, _, tags in _outbox(chat.engine) if "escalation" in tags] == ["lisa"]
+    chat.press("support", Action.RESUME, "PLEK-1")
+    with Session(chat.engine) as session:
+        incident = chat.incident("PLEK-1")
+        steps = session.exec(
+            select(Timer.level, Timer.due_at)
+            .where(Timer.incident_id == incident.id, Timer.kind == "escalation")
+            .order_by(col(Timer.level))
+        ).all()
+    assert [(level, due.astimezone(UTC)) for level, due in steps] == [
+        (2, datetime(2026, 11, 25, 12, 0, tzinfo=UTC)),  # Wed 13:00 local
+        (3, datetime(2026, 11, 25, 16, 0, tzinfo=UTC)),  # Wed 17:00 local
+    ]
+
+
 def test_nothing_fires_for_a_resolved_incident(chat: ChatDriver) -> None:
     """Resolving removes pending timers; nothing is sent afterwards."""
     chat.report("anna", "1", "1", "Plat", "ja")
