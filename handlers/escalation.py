@@ -6,12 +6,13 @@ Levels with nobody configured are skipped, not waited out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session
 
 from handlers.cards import cards, due_text, kind_label
-from handlers.people import identify, reader_language, staff_chats
+from handlers.people import customer_language, identify, reader_language, staff_chats
 from handlers.refusals import error_text
 from handlers.types import Command, Reply
 from sla import service
@@ -21,6 +22,8 @@ from sla.models import Contact, Customer, Incident, Staff
 from sla.policy import Policy
 from sla.service import Actor, ServiceError, find_incident, policy_of
 
+Why = Callable[[Translator], str]  # the reason for an escalation, worded for each reader
+
 
 def pings(
     session: Session,
@@ -29,9 +32,10 @@ def pings(
     policy: Policy,
     now: datetime,
     *,
-    why: str,
+    why: Why,
 ) -> list[Reply]:
-    """Direct messages to everyone at the incident's current escalation level."""
+    """Direct messages to everyone at the incident's current escalation level, each with the
+    reason in the reader's own language."""
     level = incident.escalation_level
     replies: list[Reply] = []
     role = policy.doc.escalation.levels[level - 1]
@@ -45,7 +49,7 @@ def pings(
                 ref=incident.ref,
                 customer=customer.name,
                 role=role.label.get(t.lang),
-                why=why,
+                why=why(t),
             ),
             t._("Kind: {kind}", kind=kind_label(t, policy, incident)),
         ]
@@ -74,19 +78,22 @@ def raise_level(
     actor: Actor,
     now: datetime,
     *,
-    why: str,
+    why: Why,
 ) -> list[Reply]:
-    """Escalate to the next level that has people; pings them. Raises ServiceError at the top."""
+    """Escalate to the next level that has people; pings them. Raises ServiceError at the top.
+
+    The audit trail keeps the reason in the customer's language."""
     policy = policy_of(customer)
+    reason = why(translator(customer_language(customer)))
     top = len(policy.doc.escalation.levels)
     service.escalate(
-        session=session, incident=incident, policy=policy, actor=actor, now=now, reason=why
+        session=session, incident=incident, policy=policy, actor=actor, now=now, reason=reason
     )
     while not escalation_members(session, customer.id, incident.escalation_level):
         if incident.escalation_level >= top:
             break
         service.escalate(
-            session=session, incident=incident, policy=policy, actor=actor, now=now, reason=why
+            session=session, incident=incident, policy=policy, actor=actor, now=now, reason=reason
         )
     session.add(incident)
     session.flush()
@@ -123,7 +130,11 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
     who = person.contact if person.contact is not None else person.staff
     assert who is not None
     actor = Actor.of(who)
-    why = reason.strip() or t._("asked by {name}", name=who.name)
+    typed = reason.strip()
+
+    def why(reader: Translator) -> str:
+        return typed or reader._("asked by {name}", name=who.name)
+
     try:
         replies = raise_level(session, incident, customer, actor, now, why=why)
     except ServiceError as error:

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from handlers.cards import kind_label
 from handlers.escalation import raise_level
-from handlers.people import customer_language, staff_chats
+from handlers.people import customer_language, reader_language, staff_chats
 from handlers.types import Action, Button, ChatRef, Reply
 from sla.directory import support_chats
 from sla.i18n import Translator, translator
@@ -29,15 +29,22 @@ def _target_name(t: Translator, target: str) -> str:
     return t._("response") if target == "response" else t._("resolution")
 
 
-def _support_chats(session: Session, incident: Incident, customer: Customer) -> list[ChatRef]:
-    chats = [
-        ChatRef(b.platform, b.chat_id, private=False) for b in support_chats(session, customer.id)
+def _readers(
+    session: Session, incident: Incident, customer: Customer
+) -> list[tuple[ChatRef, Translator]]:
+    """The support chats, in the customer's language (the card's), and the assignee's own
+    chats, in theirs."""
+    team = translator(customer_language(customer))
+    readers = [
+        (ChatRef(b.platform, b.chat_id, private=False), team)
+        for b in support_chats(session, customer.id)
     ]
     if incident.assignee_id is not None:
         assignee = session.get(Staff, incident.assignee_id)
         if assignee is not None:
-            chats += staff_chats(assignee)
-    return chats
+            own = translator(reader_language(assignee, customer))
+            readers += [(chat, own) for chat in staff_chats(assignee)]
+    return readers
 
 
 def fire(session: Session, timer: Timer, now: datetime, *, late: bool) -> list[Reply]:
@@ -85,26 +92,28 @@ def _reminder(
     due = _due(incident, timer.target)
     if due is None:
         return []
-    t = translator(customer_language(customer))
     tz = policy.doc.calendar.timezone
-    lines = [
-        t._(
-            "Reminder {ref} ({customer}, {kind}): the {target} is due {when}, {left}.",
-            ref=incident.ref,
-            customer=customer.name,
-            kind=kind_label(t, policy, incident),
-            target=_target_name(t, timer.target),
-            when=t.datetime(due, tz),
-            left=t.relative(due - now),
-        ),
-    ]
     note = policy.doc.reminders.before_resolution
-    if timer.target == "resolution" and note is not None:
-        lines.append(note.get(t.lang))
-    text = "\n".join(lines)
+
+    def text(t: Translator) -> str:
+        lines = [
+            t._(
+                "Reminder {ref} ({customer}, {kind}): the {target} is due {when}, {left}.",
+                ref=incident.ref,
+                customer=customer.name,
+                kind=kind_label(t, policy, incident),
+                target=_target_name(t, timer.target),
+                when=t.datetime(due, tz),
+                left=t.relative(due - now),
+            ),
+        ]
+        if timer.target == "resolution" and note is not None:
+            lines.append(note.get(t.lang))
+        return "\n".join(lines)
+
     return [
-        Reply(text, chat=chat, lang=t.lang, tags=("reminder",))
-        for chat in _support_chats(session, incident, customer)
+        Reply(text(t), chat=chat, lang=t.lang, tags=("reminder",))
+        for chat, t in _readers(session, incident, customer)
     ]
 
 
@@ -112,31 +121,28 @@ def _breach(
     session: Session, incident: Incident, customer: Customer, policy: Policy, timer: Timer
 ) -> list[Reply]:
     due = _due(incident, timer.target)
-    t = translator(customer_language(customer))
     tz = policy.doc.calendar.timezone
-    when = t.datetime(due, tz) if due is not None else "—"
-    lines = [
-        t._(
-            "Missed: the {target} deadline of {ref} ({customer}) was {when}.",
-            target=_target_name(t, timer.target),
-            ref=incident.ref,
-            customer=customer.name,
-            when=when,
-        ),
-    ]
     note = policy.doc.reminders.on_breach
-    if note is not None:
-        lines.append(note.get(t.lang))
-    buttons: tuple[Button, ...] = ()
-    if policy.doc.reminders.ask_breach_reason:
-        buttons = (
-            Button(t._("Tell the customer why"), Action.EXPLAIN_BREACH, incident.ref, "primary"),
-        )
-    text = "\n".join(lines)
-    return [
-        Reply(text, chat=chat, lang=t.lang, buttons=buttons, tags=("breach",))
-        for chat in _support_chats(session, incident, customer)
-    ]
+
+    def reply(chat: ChatRef, t: Translator) -> Reply:
+        lines = [
+            t._(
+                "Missed: the {target} deadline of {ref} ({customer}) was {when}.",
+                target=_target_name(t, timer.target),
+                ref=incident.ref,
+                customer=customer.name,
+                when=t.datetime(due, tz) if due is not None else "—",
+            ),
+        ]
+        if note is not None:
+            lines.append(note.get(t.lang))
+        buttons: tuple[Button, ...] = ()
+        if policy.doc.reminders.ask_breach_reason:
+            tell = t._("Tell the customer why")
+            buttons = (Button(tell, Action.EXPLAIN_BREACH, incident.ref, "primary"),)
+        return Reply("\n".join(lines), chat=chat, lang=t.lang, buttons=buttons, tags=("breach",))
+
+    return [reply(chat, t) for chat, t in _readers(session, incident, customer)]
 
 
 def _escalate_to(
@@ -144,8 +150,10 @@ def _escalate_to(
 ) -> list[Reply]:
     if incident.escalation_level >= timer.level:
         return []
-    t = translator(customer_language(customer))
-    why = t._("the {target} deadline was missed", target=_target_name(t, timer.target))
+
+    def why(t: Translator) -> str:
+        return t._("the {target} deadline was missed", target=_target_name(t, timer.target))
+
     try:
         return raise_level(session, incident, customer, SYSTEM, now, why=why)
     except ServiceError:

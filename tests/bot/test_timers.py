@@ -12,7 +12,7 @@ from sqlmodel import Session, col, delete, select
 from bot.timers import fire_all_due, next_due
 from handlers.types import Action
 from sla.models import EscalationMember, Incident, IncidentEvent, OutboxMessage, Staff, Timer
-from tests.chat import ChatDriver
+from tests.chat import ChatDriver, to
 
 
 def _events(chat: ChatDriver, ref: str) -> list[tuple[str, dict[str, object]]]:
@@ -125,6 +125,40 @@ def test_the_ladder_stops_while_waiting_on_the_customer_and_moves_on_resume(
         (2, datetime(2026, 11, 25, 12, 0, tzinfo=UTC)),  # Wed 13:00 local
         (3, datetime(2026, 11, 25, 16, 0, tzinfo=UTC)),  # Wed 17:00 local
     ]
+
+
+def test_each_escalation_ping_gives_the_reason_in_its_readers_language(chat: ChatDriver) -> None:
+    """Plek (Dutch) P1 missed: Lisa (nl) reads why in Dutch, Mark (en) two levels up in
+    English; the reason used to be the customer's language inside each reader's sentence."""
+    chat.report("anna", "1", "1", "Plat", "ja")
+    fire_all_due(chat.engine, chat.now + timedelta(hours=8))  # 18:00: levels 1 and 2
+    pings = {c: text for c, text, tags in _outbox(chat.engine) if "escalation" in tags}
+    assert pings["lisa"].startswith("Escalatie PLEK-1")
+    assert "de termijn voor de oplossing is verstreken" in pings["lisa"]
+    assert pings["mark"].startswith("Escalation PLEK-1")
+    assert "the resolution deadline was missed" in pings["mark"], pings["mark"]
+
+
+def test_a_contacts_escalation_without_a_reason_reads_in_each_language(chat: ChatDriver) -> None:
+    """Anna (nl) escalates without saying why: Lisa reads "gevraagd door", and when Anna
+    escalates again, Mark reads "asked by"."""
+    chat.report("anna", "1", "1", "Plat", "ja")
+    [lisa] = to(chat.say("anna", "/escalate PLEK-1"), "lisa")
+    [mark] = to(chat.say("anna", "/escalate PLEK-1"), "mark")
+    assert "gevraagd door Anna de Vries" in lisa.text
+    assert "asked by Anna de Vries" in mark.text, mark.text
+
+
+def test_the_assignee_reads_reminders_in_their_language(chat: ChatDriver) -> None:
+    """A Pluvo (German) P1 assigned to Lisa (nl): the support chat gets the reminder in
+    German, as its card; Lisa's own copy is Dutch."""
+    chat.report("karl", "1", "1", "Beschreibung", "Untersucht", "P1", "ja")
+    chat.press("lisa", Action.ASSIGN_ME, "PLUVO-1")
+    fire_all_due(chat.engine, chat.now + timedelta(hours=12))
+    reminders = [(c, text) for c, text, tags in _outbox(chat.engine) if "reminder" in tags]
+    assert [c for c, _ in reminders] == ["support", "lisa"]
+    assert reminders[0][1].startswith("Erinnerung PLUVO-1")
+    assert reminders[1][1].startswith("Herinnering PLUVO-1")
 
 
 def test_nothing_fires_for_a_resolved_incident(chat: ChatDriver) -> None:
