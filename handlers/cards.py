@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session
@@ -116,9 +117,12 @@ def cards(
     reporter: Contact,
     assignee: Staff | None,
     now: datetime,
-    headline: str | None = None,
+    headline: Callable[[Translator], str] | None = None,
 ) -> list[Reply]:
-    """The incident card for every support channel of the customer, edited in place."""
+    """The incident card for every support channel of the customer, edited in place.
+
+    ``headline`` words what just happened for the card's reader (its language is the
+    customer's, as the rest of the card); by default the card's title."""
     policy = policy_of(customer)
     replies: list[Reply] = []
     for chat_binding in support_chats(session, customer.id):
@@ -139,7 +143,7 @@ def cards(
         title = t._("{ref} · {customer}", ref=incident.ref, customer=customer.name)
         replies.append(
             Reply(
-                text=headline or title,
+                text=headline(t) if headline is not None else title,
                 title=title,
                 chat=chat,
                 facts=tuple(facts),

@@ -152,7 +152,11 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
             reporter=reporter,
             assignee=assignee,
             now=now,
-            headline=done,
+            headline=lambda reader: reader._(
+                "{ref} is escalated to {role}.",
+                ref=incident.ref,
+                role=level.label.get(reader.lang),
+            ),
         ),
     ]
 

@@ -127,6 +127,6 @@ def file(session: Session, person: Person, draft: Draft, now: datetime) -> list[
         reporter=contact,
         assignee=None,
         now=now,
-        headline=t._("New incident {ref}", ref=incident.ref),
+        headline=lambda reader: reader._("New incident {ref}", ref=incident.ref),
     )
     return replies

@@ -198,3 +198,13 @@ def test_group_chatter_is_not_taken_as_an_answer(chat: ChatDriver) -> None:
     assert chat.say("anna", "2", chat="acme-team") == []
     replies = chat.say("anna", "1")
     assert replies[0].prompt is not None and replies[0].prompt.step == "impact"
+
+
+def test_the_card_reads_in_one_language_whatever_the_reporters_client(chat: ChatDriver) -> None:
+    """Karl (German record) files from a client set to English: his own answers are English,
+    the support card, headline included, is German as the rest of it (the customer's)."""
+    for text in ("/incident", "1", "1", "Beschreibung", "Untersucht", "P1", "ja"):
+        replies = chat.say("karl", text, locale="en")
+    [card] = [r for r in replies if "card" in r.tags]
+    assert card.text == "Neue Störung PLUVO-1"
+    assert card.lang == "de"
