@@ -12,7 +12,13 @@ from datetime import datetime
 from sqlmodel import Session
 
 from handlers.cards import cards, due_text, kind_label
-from handlers.people import customer_language, identify, reader_language, staff_chats
+from handlers.people import (
+    customer_language,
+    example_ref,
+    identify,
+    reader_language,
+    staff_chats,
+)
 from handlers.refusals import error_text
 from handlers.types import Command, Reply
 from sla import service
@@ -116,7 +122,14 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
     )
     if not ref:
         return [
-            Reply(t._("Which incident? For example: /{name} PLEK-42", name="escalate"), lang=t.lang)
+            Reply(
+                t._(
+                    "Which incident? For example: /{name} {example}",
+                    name="escalate",
+                    example=example_ref(person),
+                ),
+                lang=t.lang,
+            )
         ]
     if incident is None or not visible:
         return [Reply(t._("There is no incident {ref}.", ref=ref.upper()), lang=t.lang)]

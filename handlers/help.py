@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers.people import identify
+from handlers.people import example_ref, identify
 from handlers.types import Command, Reply
 
 
@@ -16,12 +16,13 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
     lines = [
         t._("I am slabot: I take incident reports and keep the support deadlines of your contract.")
     ]
+    example = example_ref(person)
     if person.contact is not None and person.customer is not None:
         lines.append(t._("You are a contact person of {customer}.", customer=person.customer.name))
         lines += [
             t._("/incident — report an incident"),
             t._("/status — your organisation's open incidents"),
-            t._("/escalate PLEK-42 — ask for escalation of an incident"),
+            t._("/escalate {example} — ask for escalation of an incident", example=example),
             t._("/report [2026-10] — compliance and availability, with a chart and CSV"),
             t._("/cancel — stop the report you are writing"),
         ]

@@ -89,7 +89,7 @@ def _ask(person: Person, draft: Draft, hint: str | None = None) -> Reply:
         return _question_reply(t.lang, step.question_id, step.question, hint)
     if step.field is not None:
         return _field_reply(t.lang, step.field, hint)
-    return confirmation(person, draft)
+    return confirmation(person, draft, hint)
 
 
 def _question_reply(lang: str, qid: str, question: Question, hint: str | None) -> Reply:

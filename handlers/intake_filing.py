@@ -27,7 +27,9 @@ def policy_and_customer(session: Session, draft: Draft) -> tuple[Contact, Custom
     return contact, customer, policy_of(customer)
 
 
-def confirmation(person: Person, draft: Draft) -> Reply:
+def confirmation(person: Person, draft: Draft, hint: str | None = None) -> Reply:
+    """The report as it would be filed, with File and Cancel; ``hint`` after an answer that
+    was neither."""
     policy, customer = person.policy, person.customer
     assert policy is not None and customer is not None
     t = person.t
@@ -71,6 +73,7 @@ def confirmation(person: Person, draft: Draft) -> Reply:
             "confirm",
             text,
             (Choice("ok", t._("File incident")), Choice("cancel", t._("Cancel"))),
+            hint,
         ),
         lang=t.lang,
     )

@@ -16,6 +16,7 @@ from sla.directory import binding, contacts_for, customer_by_id, staff_for
 from sla.i18n import LANGUAGES, Translator, normalize_language, translator
 from sla.models import Contact, Customer, Incident, Staff
 from sla.policy import Policy, builtin_policy
+from sla.service import incident_prefix
 
 
 @dataclass
@@ -113,3 +114,9 @@ def staff_chats(staff: Staff) -> list[ChatRef]:
 def reporter_chat(incident: Incident, reporter: Contact) -> ChatRef | None:
     """Where the reporter hears about their incident: privately, on the platform they used."""
     return contact_chat(reporter, incident.origin_platform or "console")
+
+
+def example_ref(person: Person) -> str:
+    """An incident ref to show in an example, as the person's own refs look (``PLUVO-42``)."""
+    prefix = incident_prefix(person.customer) if person.customer is not None else "PLEK"
+    return f"{prefix}-42"

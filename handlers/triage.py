@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from handlers.drafts import drop_draft
-from handlers.people import Person, identify
+from handlers.people import Person, example_ref, identify
 from handlers.refusals import error_text, is_staff, refuse_non_staff
 from handlers.triage_notices import after_change
 from handlers.types import Action, Button, ButtonPress, Command, Prompt, Reply, Text
@@ -59,7 +59,11 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
     if not ref:
         return [
             Reply(
-                person.t._("Which incident? For example: /{name} PLEK-42", name=event.name),
+                person.t._(
+                    "Which incident? For example: /{name} {example}",
+                    name=event.name,
+                    example=example_ref(person),
+                ),
                 lang=person.lang,
             )
         ]

@@ -47,6 +47,30 @@ def refuse(session: Session, person: Person, text: str, now: datetime) -> list[R
                 prompt=Prompt("forward", t._("Your question for your contact persons:")),
             )
         ]
+    contact = person.contact
+    if contact is not None and customer is not None and policy is not None:
+        # Registered, with a role the contract does not let report (Klik 7.2): not "register".
+        roles = [
+            policy.doc.roles[r].label.get(t.lang) for r in contact.roles if r in policy.doc.roles
+        ]
+        line = t._(
+            "You are registered with {customer} as {role}, and with that role you cannot report "
+            "incidents here.",
+            customer=customer.name,
+            role=t.either(roles) if roles else "—",
+        )
+        hint = policy.doc.filing.hint
+        lines = [line]
+        if hint is not None:
+            lines.append(hint.get(t.lang))
+        else:
+            lines.append(
+                t._(
+                    "Ask a contact person of {customer} who may report incidents to do so.",
+                    customer=customer.name,
+                )
+            )
+        return [Reply("\n".join(lines), lang=t.lang, ephemeral=True)]
     lines = [t._("Sorry, only registered contact persons can report incidents here.")]
     if customer is not None:
         lines.append(

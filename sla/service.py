@@ -76,7 +76,7 @@ def open_incident(
     key = priority or request_type
     kind = policy.kind(key)
     clock_for(policy).check_tier(kind, tier_of(customer))
-    prefix = customer.incident_prefix or policy.doc.incident_prefix
+    prefix = incident_prefix(customer)
     number = next_number(session, prefix)
     assert reporter.id is not None
     incident = Incident(
@@ -242,6 +242,11 @@ def close(*, session: Session, incident: Incident, actor: Actor, now: datetime) 
     incident.closed_at = now
     record(session, incident, "closed", actor=actor, now=now)
     retime(session, incident, now)
+
+
+def incident_prefix(customer: Customer) -> str:
+    """The prefix of the customer's incident refs: its own, else its policy's (``PLEK``)."""
+    return customer.incident_prefix or policy_of(customer).doc.incident_prefix
 
 
 def may_escalate(policy: Policy, contact: Contact, incident: Incident) -> bool:

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from bot.outbox import deliver_due
 from bot.timers import fire_all_due
 from handlers.router import Router
+from handlers.triage import STAFF_COMMANDS
 from handlers.types import Action, Button, ChatRef, Command, Reply, Text, UserRef
 from sla.durations import parse_duration
 from sla.i18n import Translator, translator
@@ -26,17 +27,9 @@ from sla.models import ChatBinding, Contact, Customer, Staff
 
 SUPPORT_CHAT = "support"
 # How a card button is typed in the console.
-BUTTON_COMMANDS = {
-    Action.ACK: "ack",
-    Action.PRIORITY: "priority",
-    Action.SET_PRIORITY: "priority",
-    Action.WAIT: "wait",
-    Action.RESUME: "resume",
-    Action.RESOLVE: "resolve",
-    Action.ROOT_CAUSE: "rootcause",
-    Action.ASSIGN_ME: "assign",
-    Action.REOPEN: "reopen",
-    Action.CLOSE: "close",
+# A card's button as the staff command that does the same (``/ack PLEK-1``).
+BUTTON_COMMANDS = {action: name for name, action in STAFF_COMMANDS.items()} | {
+    Action.PRIORITY: "priority"  # the button that asks for the new priority
 }
 
 

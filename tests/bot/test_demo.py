@@ -92,3 +92,10 @@ def test_demo_refuses_a_time_without_offset(tmp_path: Path) -> None:
     """--now needs an offset; the error is one line and exit 2."""
     result = _demo_run(tmp_path, "", "--now", "2026-11-24T10:00")
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_every_button_shows_as_a_command(tmp_path: Path) -> None:
+    """Klik's breach asks support to tell the customer why: the demo shows its command."""
+    script = "/as sanne\n/incident\n1\nAlles ligt eruit\nja\n/later 3h\n/quit\n"
+    out = _demo(tmp_path, script, "--reset")
+    assert "/inform KLIK-1" in out

@@ -23,9 +23,24 @@ def test_unregistered_person_is_refused_and_told_how_to_register(chat: ChatDrive
 
 def test_klik_user_without_filing_role_is_pointed_to_email(chat: ChatDriver) -> None:
     """Under Klik a registered 'gebruiker' may not file and is told to use e-mail (7.2)."""
-    reply = chat.say("lotte", "/incident")[0]
-    assert "Scholengroep Rijnland" in reply.text
+    [reply] = chat.say("lotte", "/incident")
+    assert reply.text.splitlines()[0] == (
+        "Je bent bij Scholengroep Rijnland geregistreerd als Gebruiker, en met die rol kun je "
+        "hier geen incidenten melden."
+    )
     assert "e-mail" in reply.text.lower()
+    assert "registr" not in reply.text.split("\n", 1)[1]  # not told to get registered
+
+
+def test_a_registered_role_that_may_not_file_is_told_whom_to_ask(chat: ChatDriver) -> None:
+    """Pluvo's escalation contact may not file (6.1, 9.1) and gets no "register" advice."""
+    [reply] = chat.say("udo", "/incident")
+    first, hint = reply.text.splitlines()
+    assert first == (
+        "Sie sind bei Stadtwerke Nordheim als Eskalationskontakt registriert und können mit "
+        "dieser Rolle hier keine Störungen melden."
+    )
+    assert "www.pluvo.nl" in hint  # the contract's own advice (Pluvo 6.1)
 
 
 def test_plek_user_report_is_forwarded_to_the_beheerders(chat: ChatDriver) -> None:
@@ -208,3 +223,12 @@ def test_the_card_reads_in_one_language_whatever_the_reporters_client(chat: Chat
     [card] = [r for r in replies if "card" in r.tags]
     assert card.text == "Neue Störung PLUVO-1"
     assert card.lang == "de"
+
+
+def test_an_answer_to_the_check_that_is_neither_is_asked_again_with_a_hint(
+    chat: ChatDriver,
+) -> None:
+    """At "File it now?" an answer that is no choice gets the check again, with the hint."""
+    [again] = chat.report("anna", "1", "1", "Plat", "3")
+    assert again.prompt is not None and again.prompt.step == "confirm"
+    assert again.prompt.hint

@@ -90,3 +90,10 @@ def test_where_the_contract_names_no_role_only_the_reporter_escalates(chat: Chat
     assert chat.incident("KLIK-1").escalation_level == 0
     chat.say("sanne", "/escalate KLIK-1")
     assert chat.incident("KLIK-1").escalation_level == 1
+
+
+def test_examples_show_the_persons_own_refs(chat: ChatDriver) -> None:
+    """A Pluvo contact is shown PLUVO-42, not another customer's prefix."""
+    [answer] = chat.say("karl", "/escalate")
+    assert answer.text == "Welche Störung? Zum Beispiel: /escalate PLUVO-42"
+    assert "/escalate PLUVO-42" in chat.say("karl", "/help")[0].text
