@@ -27,11 +27,16 @@ def status_label(t: Translator, status: str) -> str:
     return labels.get(Status(status), status)
 
 
+def priority_label(t: Translator, policy: Policy, priority: str) -> str:
+    """``P2 · Hoog``; just the label where it already says the id (``P1``, ``Top (1)``)."""
+    label = policy.doc.priorities[priority].label.get(t.lang)
+    return label if label.startswith(priority) else f"{priority} · {label}"
+
+
 def kind_label(t: Translator, policy: Policy, incident: Incident) -> str:
-    """``P1 · Prioriteit 1`` for an incident, the request type's label otherwise."""
+    """``P2 · Hoog`` for an incident, the request type's label otherwise."""
     if incident.priority:
-        prio = policy.doc.priorities[incident.priority]
-        return f"{incident.priority} · {prio.label.get(t.lang)}"
+        return priority_label(t, policy, incident.priority)
     return policy.request_types[incident.request_type].label.get(t.lang)
 
 

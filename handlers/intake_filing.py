@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers.cards import cards, kind_label
+from handlers.cards import cards, kind_label, priority_label
 from handlers.people import Person
 from handlers.types import Action, Button, Choice, Prompt, Reply
 from sla.clock import clock_for
@@ -51,7 +51,7 @@ def confirmation(person: Person, draft: Draft, hint: str | None = None) -> Reply
     facts: list[tuple[str, str]] = []
     if priority is not None:
         prio = policy.doc.priorities[priority]
-        facts.append((t._("Proposed priority"), f"{priority} · {prio.label.get(t.lang)}"))
+        facts.append((t._("Proposed priority"), priority_label(t, policy, priority)))
         facts.append((t._("Meaning"), prio.description.get(t.lang)))
     else:
         facts.append((t._("Kind"), policy.request_types[result.request_type].label.get(t.lang)))

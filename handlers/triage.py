@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from handlers.cards import priority_label
 from handlers.drafts import drop_draft
 from handlers.people import Person, example_ref, identify
 from handlers.refusals import error_text, is_staff, refuse_non_staff
@@ -103,7 +104,7 @@ def _priority_choices(session: Session, person: Person, ref: str) -> list[Reply]
     policy = policy_of(customer)
     t = person.t
     buttons = tuple(
-        Button(f"{pid} · {prio.label.get(t.lang)}", Action.SET_PRIORITY, f"{ref} {pid}")
+        Button(priority_label(t, policy, pid), Action.SET_PRIORITY, f"{ref} {pid}")
         for pid, prio in policy.doc.priorities.items()
         if pid != incident.priority and (prio.tiers is None or tier_of(customer) in prio.tiers)
     )
