@@ -33,10 +33,15 @@ def directory_error_text(t: Translator, error: DirectoryError) -> str:
         "unknown_role": lambda: t._(
             "Role {role} is not known under policy {policy} (known: {known}).", **p
         ),
-        "too_many_contacts": lambda: t._(
-            "{customer} already has {maximum} contact persons with "
-            "role {role}, the most its contract allows ({clause}).",
-            **p,
+        "too_many_contacts": lambda: t.n_(
+            "{customer} already has {n} contact person with role {role}, the most its "
+            "contract allows ({clause}).",
+            "{customer} already has {n} contact persons with role {role}, the most its "
+            "contract allows ({clause}).",
+            int(p["maximum"]),
+            customer=p["customer"],
+            role=p["label"].get(t.lang),
+            clause=p["clause"],
         ),
         "no_role": lambda: t._("Give {handle} at least one role.", **p),
         "unknown_customer": lambda: t._("There is no customer {customer}.", **p),

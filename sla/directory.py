@@ -124,6 +124,7 @@ def _check_contact(session: Session, customer: Customer, contact: Contact) -> No
             raise DirectoryError(
                 "too_many_contacts",
                 role=role,
+                label=rule.label,
                 customer=customer.name,
                 maximum=rule.max_per_customer,
                 clause=rule.clause or "",

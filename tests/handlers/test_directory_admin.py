@@ -28,6 +28,17 @@ def test_pluvo_refuses_a_fourth_incident_contact(chat: ChatDriver) -> None:
     assert "hans" in listing and "ilse" not in listing
 
 
+def test_pluvo_refuses_a_second_escalation_contact_in_words(chat: ChatDriver) -> None:
+    """Pluvo 9.1: one escalation contact; the refusal names the role and says "1 contact
+    person", in the reader's language."""
+    [refused] = chat.say(
+        "support", "/contacts stadtwerke add jan eskalationskontakt Jan Berg", chat="support"
+    )
+    assert refused.text.startswith(
+        "Stadtwerke Nordheim already has 1 contact person with role Escalation contact,"
+    ), refused.text
+
+
 def test_unknown_role_is_refused(chat: ChatDriver) -> None:
     """A role the policy does not know is refused with the known ones."""
     reply = chat.say("support", "/contacts acme add x ceo X", chat="support")[0].text
