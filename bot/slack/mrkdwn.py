@@ -1,8 +1,9 @@
 """Slack's text formatting, both ways: escape what we send, read what people typed.
 
 Slack parses ``&``, ``<`` and ``>`` in ``mrkdwn`` texts (``<!channel>``, ``<@U123>``,
-``<https://x|label>``), so every text we send is escaped: a report cannot ping a channel or
-forge a link. Text Slack hands us (a message, a mention) arrives with those three characters
+``<https://x|label>``) and formats ``*bold*``, ``_italic_``, ``~struck~`` and ```code```, so
+every text we send is escaped: a report cannot ping a channel, forge a link or mimic the card's
+own formatting. Text Slack hands us (a message, a mention) arrives with those three characters
 encoded and with mentions and links in angle brackets; :func:`readable` turns it into what the
 person saw.
 """
@@ -14,9 +15,21 @@ import re
 _TOKEN = re.compile(r"<([^<>]*)>")
 
 
+_FORMATTING = re.compile(r"[*_~`]")
+
+
+def _literal(match: re.Match[str]) -> str:
+    # Slack has no escape for its formatting characters. A date token whose format is
+    # invalid shows its fallback as it is, unformatted (the trick jsx-slack's <Escape> uses).
+    return f"<!date^00000000^{{_}}|{match.group(0)}>"
+
+
 def escape(text: str) -> str:
-    """Escape ``&``, ``<`` and ``>`` for a ``mrkdwn`` text object or a message's ``text``."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """``text`` shown as it is in a ``mrkdwn`` text object or a message's ``text``: ``&``,
+    ``<`` and ``>`` as entities, and ``*``, ``_``, ``~`` and backticks so that they format
+    nothing (a report cannot draw a bold "Status" into the card)."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _FORMATTING.sub(_literal, escaped)
 
 
 def unescape(text: str) -> str:
