@@ -104,7 +104,8 @@ def forward(
             c for c in contacts_with_role(session, customer.id, role) if c not in recipients
         ]
     replies = []
-    name = person.user.name or person.user.id
+    # The directory's name where there is one: the same on every platform.
+    name = person.contact.name if person.contact else person.user.name or person.user.id
     for chat, rt in contacts_to_write(recipients, customer, person.user.platform):
         replies.append(
             Reply(
