@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.outbox import enqueue
-from handlers.people import customer_language
+from handlers.people import support_language
 from handlers.types import ChatRef, Reply
 from sla.db import session_scope
 from sla.directory import binding, contacts_for, staff_for, support_chats
@@ -132,9 +132,9 @@ def notices(session: Session, chat: ChatRef, undelivered: str, wording: Wording)
             continue
         seen.add(where)
         if customer is not None:
-            t = translator(customer_language(customer))
+            t = translator(support_language(target, customer))
         else:
-            t = translator((staff.language if staff else None) or "en")
+            t = translator(target.language or (staff.language if staff else None) or "en")
         if chat.private:
             head = wording.person(t, name)
         else:

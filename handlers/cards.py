@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers.people import customer_language
+from handlers.people import support_language
 from handlers.types import Action, Button, ChatRef, Reply
 from sla.directory import support_chats
 from sla.i18n import Translator, translator
@@ -132,7 +132,7 @@ def cards(
     replies: list[Reply] = []
     for chat_binding in support_chats(session, customer.id):
         chat = ChatRef(chat_binding.platform, chat_binding.chat_id, private=False)
-        t = translator(customer_language(customer))
+        t = translator(support_language(chat_binding, customer))
         facts = incident_facts(t, incident, policy, reporter, now)
         if assignee is not None:
             facts.append((t._("Assigned to"), assignee.name))

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from handlers.types import ChatRef, UserRef
 from sla.directory import binding, contacts_for, customer_by_id, staff_for
 from sla.i18n import LANGUAGES, Translator, normalize_language, translator
-from sla.models import Contact, Customer, Incident, Staff
+from sla.models import ChatBinding, Contact, Customer, Incident, Staff
 from sla.policy import Policy, builtin_policy
 from sla.service import incident_prefix
 
@@ -58,6 +58,11 @@ def reader_language(record: Contact | Staff | None, customer: Customer | None) -
     """The language of someone written to first (no platform locale at hand): their record's,
     else their customer's, else the customer's policy's."""
     return language_for(None, record, customer)
+
+
+def support_language(chat: ChatBinding, customer: Customer | None) -> str:
+    """The language a support chat reads: its own (its team's), else the customer's."""
+    return chat.language or customer_language(customer)
 
 
 def customer_language(customer: Customer | None) -> str:

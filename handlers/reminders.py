@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from handlers.cards import kind_label
 from handlers.escalation import raise_level
-from handlers.people import customer_language, reader_language, staff_chats
+from handlers.people import reader_language, staff_chats, support_language
 from handlers.types import Action, Button, ChatRef, Reply
 from sla.directory import support_chats
 from sla.i18n import Translator, translator
@@ -32,11 +32,10 @@ def _target_name(t: Translator, target: str) -> str:
 def _readers(
     session: Session, incident: Incident, customer: Customer
 ) -> list[tuple[ChatRef, Translator]]:
-    """The support chats, in the customer's language (the card's), and the assignee's own
-    chats, in theirs."""
-    team = translator(customer_language(customer))
+    """The support chats, in their language (the card's), and the assignee's own chats, in
+    theirs."""
     readers = [
-        (ChatRef(b.platform, b.chat_id, private=False), team)
+        (ChatRef(b.platform, b.chat_id, private=False), translator(support_language(b, customer)))
         for b in support_chats(session, customer.id)
     ]
     if incident.assignee_id is not None:

@@ -69,6 +69,7 @@ class StaffEntry(_Model):
 
 class SupportChat(ChatEntry):
     customer: str | None = None
+    language: str | None = None  # the team's; else each customer's
 
 
 class DirectoryFile(_Model):
@@ -94,6 +95,7 @@ def _languages(parsed: DirectoryFile) -> list[str]:
     found = [c.language for c in parsed.customers]
     found += [p.language for c in parsed.customers for p in c.contacts]
     found += [s.language for s in parsed.staff]
+    found += [chat.language for chat in parsed.support_chats]
     return [lang for lang in found if lang is not None]
 
 
@@ -132,7 +134,7 @@ def import_directory(session: Session, parsed: DirectoryFile) -> list[Change]:
     for staff_entry in parsed.staff:
         _import_staff(session, staff_entry, changes)
     for chat in parsed.support_chats:
-        _bind(session, chat, "support", chat.customer, changes)
+        _bind(session, chat, "support", chat.customer, changes, language=chat.language)
     session.flush()
     return changes
 
@@ -218,7 +220,13 @@ def _import_staff(session: Session, entry: StaffEntry, changes: list[Change]) ->
 
 
 def _bind(
-    session: Session, chat: ChatEntry, purpose: str, customer: str | None, changes: list[Change]
+    session: Session,
+    chat: ChatEntry,
+    purpose: str,
+    customer: str | None,
+    changes: list[Change],
+    *,
+    language: str | None = None,
 ) -> None:
     if customer is not None and session.get(Customer, customer) is None:
         raise DirectoryError("unknown_customer", customer=customer)
@@ -227,12 +235,17 @@ def _bind(
     if row is None:
         session.add(
             ChatBinding(
-                platform=chat.platform, chat_id=chat.chat_id, purpose=purpose, customer_id=customer
+                platform=chat.platform,
+                chat_id=chat.chat_id,
+                purpose=purpose,
+                customer_id=customer,
+                language=language,
             )
         )
         changes.append(Change("add", subject, label))
     else:
-        _set(row, {"purpose": purpose, "customer_id": customer}, subject, label, changes)
+        values = {"purpose": purpose, "customer_id": customer, "language": language}
+        _set(row, values, subject, label, changes)
 
 
 def export_directory(session: Session) -> dict[str, Any]:
@@ -273,7 +286,14 @@ def export_directory(session: Session) -> dict[str, Any]:
         "customers": customers,
         "staff": staff_rows,
         "support_chats": [
-            _clean({"platform": b.platform, "chat_id": b.chat_id, "customer": b.customer_id})
+            _clean(
+                {
+                    "platform": b.platform,
+                    "chat_id": b.chat_id,
+                    "customer": b.customer_id,
+                    "language": b.language,
+                }
+            )
             for b in support
         ],
     }

@@ -108,6 +108,8 @@ class ChatBinding(SQLModel, table=True):
     chat_id: str = Field(primary_key=True, max_length=128)
     purpose: str = Field(max_length=16)  # "customer" or "support"
     customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
+    # A support chat's own language (its team's); else each customer's, as for its contacts.
+    language: str | None = Field(default=None, max_length=8)
 
 
 class Counter(SQLModel, table=True):

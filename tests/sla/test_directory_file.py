@@ -94,3 +94,19 @@ def test_unknown_tier_is_refused(engine: Engine) -> None:
     with pytest.raises(DirectoryError) as err, session_scope(engine) as session:
         import_directory(session, parse_directory(data))
     assert err.value.code == "unknown_tier" and "first_class" in err.value.params["known"]
+
+
+def test_a_support_chat_may_have_a_language_of_its_own(engine: Engine) -> None:
+    """An English-speaking team's chat: kept through import and export; others stay without."""
+    data = _demo()
+    data["support_chats"].append({"platform": "slack", "chat_id": "CTEAM", "language": "en"})
+    with session_scope(engine) as session:
+        import_directory(session, parse_directory(data))
+        exported = export_directory(session)
+    chats = {c["chat_id"]: c for c in exported["support_chats"]}
+    assert chats["CTEAM"]["language"] == "en" and "language" not in chats["support"]
+    with session_scope(engine) as session:
+        assert import_directory(session, parse_directory(exported)) == []
+    data["support_chats"][-1]["language"] = "fr"
+    with pytest.raises(ValueError, match="language 'fr'"):
+        parse_directory(data)
