@@ -13,6 +13,7 @@ from sla.directory import support_chats
 from sla.i18n import Translator, translator
 from sla.models import Contact, Customer, Incident, Staff, Status
 from sla.policy import Policy
+from sla.report_words import kind_name
 from sla.service import policy_of
 
 
@@ -27,17 +28,9 @@ def status_label(t: Translator, status: str) -> str:
     return labels.get(Status(status), status)
 
 
-def priority_label(t: Translator, policy: Policy, priority: str) -> str:
-    """``P2 · Hoog``; just the label where it already says the id (``P1``, ``Top (1)``)."""
-    label = policy.doc.priorities[priority].label.get(t.lang)
-    return label if label.startswith(priority) else f"{priority} · {label}"
-
-
 def kind_label(t: Translator, policy: Policy, incident: Incident) -> str:
     """``P2 · Hoog`` for an incident, the request type's label otherwise."""
-    if incident.priority:
-        return priority_label(t, policy, incident.priority)
-    return policy.request_types[incident.request_type].label.get(t.lang)
+    return kind_name(t, policy, incident.priority or incident.request_type)
 
 
 def due_text(t: Translator, due: datetime | None, now: datetime, tz: str, paused: bool) -> str:

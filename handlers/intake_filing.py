@@ -9,13 +9,14 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers.cards import cards, kind_label, priority_label
+from handlers.cards import cards, kind_label
 from handlers.people import Person
 from handlers.types import Action, Button, Choice, Prompt, Reply
 from sla.clock import clock_for
 from sla.models import Contact, Customer, Draft
 from sla.policy import Policy
 from sla.questionnaire import fields_for, outcome
+from sla.report_words import kind_name
 from sla.service import open_incident, policy_of, tier_of
 
 
@@ -51,7 +52,7 @@ def confirmation(person: Person, draft: Draft, hint: str | None = None) -> Reply
     facts: list[tuple[str, str]] = []
     if priority is not None:
         prio = policy.doc.priorities[priority]
-        facts.append((t._("Proposed priority"), priority_label(t, policy, priority)))
+        facts.append((t._("Proposed priority"), kind_name(t, policy, priority)))
         facts.append((t._("Meaning"), prio.description.get(t.lang)))
     else:
         facts.append((t._("Kind"), policy.request_types[result.request_type].label.get(t.lang)))

@@ -14,7 +14,6 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from handlers.cards import priority_label
 from handlers.drafts import drop_draft
 from handlers.people import Person, example_ref, identify
 from handlers.refusals import error_text, is_staff, refuse_non_staff
@@ -23,6 +22,7 @@ from handlers.types import Action, Button, ButtonPress, Command, Prompt, Reply, 
 from sla import service
 from sla.clock import TierNotAllowed
 from sla.models import Contact, Customer, Draft, Incident, Staff
+from sla.report_words import kind_name
 from sla.service import SYSTEM, Actor, ServiceError, find_incident, policy_of, tier_of
 
 STAFF_COMMANDS = {
@@ -104,7 +104,7 @@ def _priority_choices(session: Session, person: Person, ref: str) -> list[Reply]
     policy = policy_of(customer)
     t = person.t
     buttons = tuple(
-        Button(priority_label(t, policy, pid), Action.SET_PRIORITY, f"{ref} {pid}")
+        Button(kind_name(t, policy, pid), Action.SET_PRIORITY, f"{ref} {pid}")
         for pid, prio in policy.doc.priorities.items()
         if pid != incident.priority and (prio.tiers is None or tier_of(customer) in prio.tiers)
     )

@@ -15,9 +15,11 @@ DASH = "—"
 
 
 def kind_name(t: Translator, policy: Policy, kind: str) -> str:
-    """``P1 · Prioriteit 1`` for a priority, the label of a request type otherwise."""
+    """``P2 · Prioriteit 2`` for a priority, just the label where it already says the id
+    (``P1``, ``Top (1)``); the label of a request type otherwise."""
     if kind in policy.doc.priorities:
-        return f"{kind} · {policy.doc.priorities[kind].label.get(t.lang)}"
+        label = policy.doc.priorities[kind].label.get(t.lang)
+        return label if label.startswith(kind) else f"{kind} · {label}"
     rtype = policy.request_types.get(kind)
     return rtype.label.get(t.lang) if rtype else kind
 

@@ -8,11 +8,11 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.timers import fire_all_due
-from handlers.cards import priority_label
 from sla.db import session_scope
 from sla.i18n import translator
 from sla.models import ChatBinding, OutboxMessage
 from sla.policy import builtin_policy
+from sla.report_words import kind_name
 from tests.chat import ChatDriver
 
 
@@ -27,7 +27,7 @@ from tests.chat import ChatDriver
     ],
 )
 def test_the_id_is_said_once(policy: str, priority: str, lang: str, shown: str) -> None:
-    assert priority_label(translator(lang), builtin_policy(policy), priority) == shown
+    assert kind_name(translator(lang), builtin_policy(policy), priority) == shown
 
 
 def test_a_support_chat_with_a_language_reads_the_card_in_it(chat: ChatDriver) -> None:

@@ -245,3 +245,19 @@ def test_a_period_that_has_not_begun_is_refused(engine: Engine) -> None:
     """Asking for 2027 in November 2026 raises PeriodInFuture."""
     with pytest.raises(PeriodInFuture):
         _report(engine, lambda desk: None, "acme", "2027", at(2026, 11, 24, 10))
+
+
+@pytest.mark.parametrize("customer", ["stadtwerke", "scholengroep", "zorggroep"])
+def test_contracts_that_promise_no_share_get_no_verdict(engine: Engine, customer: str) -> None:
+    """Pluvo, Klik and Perplex promise no share of calls within target (sla-seeds.md names one
+    for Plek and Infravision only): shares and misses, no target and no 'not met'."""
+
+    first = {"stadtwerke": "P1", "scholengroep": "P1", "zorggroep": "Prio2"}[customer]
+
+    def build(desk: Desk) -> None:
+        late = desk.open(customer, first, at(2026, 10, 6, 10))
+        desk.resolve(late, at(2026, 10, 20, 10))
+
+    report = _report(engine, build, customer, "2026-10", at(2026, 12, 1, 12))
+    assert report.assessments == ()
+    assert report.misses and sum(k.count for k in report.kinds) == 1
