@@ -32,6 +32,20 @@ def _setting(name: str) -> str | None:
         return None
 
 
+def write_output(text: str, output: Path | None) -> None:
+    """``text`` to standard output, or to the file ``-o`` names; a file that cannot be written
+    ends the command with one line."""
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        t = cli_translator()
+        reason = error.strerror or error
+        fail(t._("{file} cannot be written: {reason}", file=output, reason=reason), 1)
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one line for a person on stderr and leave with ``code`` (no traceback)."""
     typer.echo(message, err=True)

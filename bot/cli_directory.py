@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from bot.cli_common import cli_translator, fail
+from bot.cli_common import cli_translator, fail, write_output
 from bot.database import open_database
 from bot.settings import Settings
 from handlers.directory import directory_error_text
@@ -71,8 +71,11 @@ def import_(
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as exc:
         fail(t._("{file} cannot be read: {reason}", file=file, reason=exc.strerror or exc), 1)
+    except UnicodeDecodeError:
+        fail(t._("{file} cannot be read: {reason}", file=file, reason=t._("not UTF-8 text")), 1)
     except yaml.YAMLError as exc:
-        fail(t._("{file} is not valid YAML: {reason}", file=file, reason=exc), 1)
+        first = str(exc).strip().splitlines()[0]
+        fail(t._("{file} is not valid YAML: {reason}", file=file, reason=first), 1)
     try:
         parsed = parse_directory(data)
     except ValueError as exc:
@@ -107,11 +110,7 @@ def export(
     with session_scope(engine) as session:
         data = export_directory(session)
     engine.dispose()
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
+    write_output(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), output)
 
 
 @db_app.command("upgrade")

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlmodel import Session
 
-from bot.cli_common import cli_translator, fail
+from bot.cli_common import cli_translator, fail, write_output
 from bot.database import open_database
 from bot.settings import Settings
 from sla.db import session_scope
@@ -153,13 +153,6 @@ def _period_in_future(t: Translator, period: Period) -> NoReturn:
     fail(t._("The period {period} has not begun yet.", period=period.label))
 
 
-def _write(text: str, output: Path | None) -> None:
-    if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
-    else:
-        output.write_text(text, encoding="utf-8")
-
-
 def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
@@ -193,11 +186,11 @@ def report_compliance(
     finally:
         engine.dispose()
     if format == ReportFormat.json:
-        _write(_json(compliance_json(report)), output)
+        write_output(_json(compliance_json(report)), output)
     elif format == ReportFormat.csv:
-        _write(compliance_csv(report), output)
+        write_output(compliance_csv(report), output)
     else:
-        _write(compliance_table(t, policy, report) + "\n", output)
+        write_output(compliance_table(t, policy, report) + "\n", output)
 
 
 @report_app.command("availability")
@@ -234,11 +227,11 @@ def report_availability(
     finally:
         engine.dispose()
     if format == ReportFormat.json:
-        _write(_json(availability_json(report)), output)
+        write_output(_json(availability_json(report)), output)
     elif format == ReportFormat.csv:
-        _write(availability_csv(report), output)
+        write_output(availability_csv(report), output)
     else:
-        _write(availability_table(t, policy, report) + "\n", output)
+        write_output(availability_table(t, policy, report) + "\n", output)
 
 
 # -- slabot export -------------------------------------------------------------------------
@@ -254,9 +247,9 @@ def _export(customer: str, format: ExportFormat, output: Path | None, events: bo
     finally:
         engine.dispose()
     if format == ExportFormat.json:
-        _write(_json(rows), output)
+        write_output(_json(rows), output)
     else:
-        _write(rows_csv(event_columns() if events else incident_columns(), rows), output)
+        write_output(rows_csv(event_columns() if events else incident_columns(), rows), output)
 
 
 @export_app.command("incidents")

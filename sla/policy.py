@@ -115,6 +115,8 @@ def load_policy(path: Path | str) -> Policy:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PolicyError([f"{path}: cannot be read ({exc.strerror or exc})"]) from None
+    except UnicodeDecodeError:
+        raise PolicyError([f"{path}: cannot be read (not UTF-8 text)"]) from None
     return parse_policy(text, path)
 
 

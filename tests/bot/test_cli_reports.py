@@ -89,6 +89,21 @@ def test_availability_table_in_dutch_and_json_to_a_file(tmp_path: Path) -> None:
     assert json.loads(out.read_text())["rights"][0]["right"] == "credit"
 
 
+def test_an_output_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    """-o naming a folder or a path in a missing folder: one line, exit 1, no traceback."""
+    args = ["report", "compliance", "--customer", "acme", "--period", "2026-10", *NOW]
+    for target in (tmp_path, tmp_path / "missing" / "c.csv"):
+        result = runner.invoke(app, [*args, "-o", str(target)], env={"SLABOT_LANG": "en"})
+        assert result.exit_code == 1
+        assert result.stderr.strip() == f"{target} cannot be written: " + (
+            "Is a directory" if target == tmp_path else "No such file or directory"
+        )
+    exported = runner.invoke(
+        app, ["export", "incidents", "--customer", "acme", "-o", str(tmp_path)]
+    )
+    assert exported.exit_code == 1 and "Traceback" not in exported.output
+
+
 def test_a_range_and_the_default_period() -> None:
     """2026-05..2026-10 lists six months; no --period is this year so far for Plek."""
     ranged = runner.invoke(

@@ -84,6 +84,22 @@ def test_check_prints_every_error_of_every_bad_file(runner: CliRunner, tmp_path:
     assert errors[1].startswith("broken.yaml:") and "not valid YAML" in errors[1]
 
 
+def test_a_file_that_is_not_utf8_is_one_error_and_the_others_are_checked(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A policy saved in Latin-1 (é, ü): named in one line; check goes on with the rest, and
+    deadlines refuses it with exit 2."""
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("name: café\n".encode("latin-1"))
+    result = runner.invoke(app, ["sla", "check", str(latin), str(PLEK)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [f"OK {PLEK}"]
+    assert result.stderr.strip() == f"{latin}: cannot be read (not UTF-8 text)"
+    when = ["--reported-at", "2026-11-24T10:00"]
+    refused = runner.invoke(app, ["sla", "deadlines", str(latin), "P1", *when])
+    assert refused.exit_code == 2 and refused.stderr.strip().count("\n") == 0
+
+
 # -- deadlines -------------------------------------------------------------------------------------
 
 
