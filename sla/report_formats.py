@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sla.models import MaintenanceWindow
@@ -21,8 +21,11 @@ from sla.reports import Assessment, ComplianceReport, Share
 from sla.reports_availability import AvailabilityReport, MonthFigure, Right
 
 
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
+def iso(moment: datetime | None, zone: tzinfo | None = None) -> str | None:
+    """ISO 8601 with its offset; in ``zone`` when given (a report's times in its policy's)."""
+    if moment is None:
+        return None
+    return (moment.astimezone(zone) if zone is not None else moment).isoformat()
 
 
 def seconds(value: float | None) -> int | None:
@@ -163,24 +166,24 @@ def compliance_csv(report: ComplianceReport) -> str:
     return to_csv(COMPLIANCE_COLUMNS, rows)
 
 
-def _outage(outage: Outage, now: datetime) -> dict[str, Any]:
+def _outage(outage: Outage, now: datetime, zone: tzinfo | None) -> dict[str, Any]:
     return {
         "ref": outage.ref,
         "priority": outage.priority,
-        "started_at": iso(outage.started_at),
-        "ended_at": iso(outage.ended_at),
+        "started_at": iso(outage.started_at, zone),
+        "ended_at": iso(outage.ended_at, zone),
         "seconds": seconds(outage.seconds(now)),
         "corrected": outage.corrected,
         "reason": outage.reason,
     }
 
 
-def _maintenance(window: MaintenanceWindow) -> dict[str, Any]:
+def _maintenance(window: MaintenanceWindow, zone: tzinfo | None) -> dict[str, Any]:
     return {
         "id": window.id,
-        "starts_at": iso(window.starts_at),
-        "ends_at": iso(window.ends_at),
-        "announced_at": iso(window.announced_at),
+        "starts_at": iso(window.starts_at, zone),
+        "ends_at": iso(window.ends_at, zone),
+        "announced_at": iso(window.announced_at, zone),
         "note": window.note,
     }
 
@@ -232,15 +235,15 @@ def _month(figure: MonthFigure, max_interruptions: int | None) -> dict[str, Any]
 
 
 def availability_json(report: AvailabilityReport) -> dict[str, Any]:
-    now = report.generated_at
+    now, zone = report.generated_at, report.start.tzinfo
     return {
         **_head("availability", report),
         "max_interruptions_per_month": report.max_interruptions,
         "months": [_month(f, report.max_interruptions) for f in report.months],
         "rights": [_right(r) for r in report.rights],
         "missed_targets": report.missed_targets,
-        "outages": [_outage(o, now) for o in report.outages],
-        "maintenance": [_maintenance(w) for w in report.maintenance],
+        "outages": [_outage(o, now, zone) for o in report.outages],
+        "maintenance": [_maintenance(w, zone) for w in report.maintenance],
     }
 
 

@@ -86,7 +86,11 @@ def test_availability_table_in_dutch_and_json_to_a_file(tmp_path: Path) -> None:
     assert dutch.exit_code == 0 and "Beschikbaarheid" in dutch.output and "98,792 %" in dutch.output
     out = tmp_path / "availability.json"
     assert runner.invoke(app, [*args, "--format", "json", "-o", str(out)]).exit_code == 0
-    assert json.loads(out.read_text())["rights"][0]["right"] == "credit"
+    data = json.loads(out.read_text())
+    assert data["rights"][0]["right"] == "credit"
+    # Every time in the policy's zone, the outages' too (they were in UTC).
+    times = [data["start"]] + [t for o in data["outages"] for t in (o["started_at"], o["ended_at"])]
+    assert data["outages"] and all(t.endswith(("+01:00", "+02:00")) for t in times if t)
 
 
 def test_an_output_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
