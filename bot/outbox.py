@@ -331,7 +331,8 @@ def _failed(engine: Engine, row: OutboxMessage, now: datetime, error: DeliveryEr
         if error.permanent or (error.retry_after is None and stored.attempts >= MAX_ATTEMPTS):
             stored.status = "parked"
             PARKED.labels(stored.platform).inc()
-            log.warning("outbox message %s parked after %s attempts", stored.id, stored.attempts)
+            tries = f"{stored.attempts} attempt" + ("s" if stored.attempts != 1 else "")
+            log.warning("outbox message %s parked after %s", stored.id, tries)
         else:
             wait = (
                 timedelta(seconds=error.retry_after)
