@@ -16,6 +16,7 @@ _TOKEN = re.compile(r"<([^<>]*)>")
 
 
 _FORMATTING = re.compile(r"[*_~`]")
+_LINKS = re.compile(r"((?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
 
 
 def _literal(match: re.Match[str]) -> str:
@@ -29,7 +30,10 @@ def escape(text: str) -> str:
     ``<`` and ``>`` as entities, and ``*``, ``_``, ``~`` and backticks so that they format
     nothing (a report cannot draw a bold "Status" into the card)."""
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _FORMATTING.sub(_literal, escaped)
+    # Links and addresses stay whole, or Slack would no longer link them (it formats nothing
+    # inside a link anyway).
+    parts = _LINKS.split(escaped)
+    return "".join(p if i % 2 else _FORMATTING.sub(_literal, p) for i, p in enumerate(parts))
 
 
 def unescape(text: str) -> str:

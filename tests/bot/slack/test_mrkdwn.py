@@ -29,6 +29,14 @@ def test_escape_keeps_formatting_characters_from_formatting() -> None:
     assert readable(escaped) == "*Status*\nopgelost ~weg~ `code` _x_"
 
 
+def test_links_and_addresses_stay_whole() -> None:
+    """Underscores in a URL or an e-mail address are left alone, so Slack still links them."""
+    text = "zie https://example.org/a_b?c=*d* en mail sup_port@ex-ample.nl, _niet_ dit"
+    escaped = escape(text)
+    assert "https://example.org/a_b?c=*d*" in escaped and "sup_port@ex-ample.nl" in escaped
+    assert "_niet_" not in escaped and readable(escaped) == text
+
+
 @given(st.text())
 def test_readable_undoes_escape(text: str) -> None:
     """Whatever was typed comes back unchanged; the only tags in escaped text are the literal
