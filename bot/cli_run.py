@@ -56,10 +56,10 @@ def transports(settings: Settings) -> dict[str, Runner]:
     return runners
 
 
-def check(settings: Settings) -> None:
+def check(settings: Settings, runners: dict[str, Runner]) -> None:
     """Refuse, before anything starts, transport settings that cannot work. (A database URL
     that cannot work is refused when it is first used, see :func:`_database`.)"""
-    for name in transports(settings):
+    for name in runners:
         module: Any = importlib.import_module(f"bot.{name}")
         try:
             module.check_settings(settings)
@@ -108,14 +108,13 @@ def _warm_up() -> None:
         clock.deadlines(next(iter(clock.policy.kinds)), reported_at=now)
 
 
-async def serve(settings: Settings) -> int:
+async def serve(settings: Settings, runners: dict[str, Runner]) -> int:
     """Run until SIGTERM (or a transport fails); the exit code. Health and metrics answer from
     the start, while the database is still awaited."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    runners = transports(settings)
     health = metrics.Health(dict.fromkeys(runners, False) | {"timers": False})
     site_runner = web.AppRunner(health.app(), access_log=None)
     await site_runner.setup()
@@ -189,14 +188,15 @@ def run() -> None:
     t = cli_translator()
     try:
         settings = Settings()
-        check(settings)
+        runners = transports(settings)
+        check(settings, runners)
     except (ValidationError, StartError) as error:
         problem = describe(error) if isinstance(error, ValidationError) else str(error)
         fail(t._("slabot cannot start: {problem}", problem=problem))
     logs.configure(settings.log_level, secrets=secrets(settings))
-    metrics.prepare(transports(settings))
+    metrics.prepare(runners)
     try:
-        code = asyncio.run(serve(settings))
+        code = asyncio.run(serve(settings, runners))
     except StartError as error:
         fail(t._("slabot cannot start: {problem}", problem=str(error)))
     if code:
