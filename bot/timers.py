@@ -26,7 +26,8 @@ from bot.metrics import TIMER_LAG
 from bot.outbox import enqueue
 from handlers import reminders
 from sla.db import session_scope
-from sla.models import OPEN_STATUSES, Customer, Incident, Timer, UTCDateTime
+from sla.directory import customer_by_id
+from sla.models import OPEN_STATUSES, Incident, Timer, UTCDateTime
 from sla.schedule import held_until
 from sla.service import policy_of
 
@@ -84,7 +85,7 @@ def fire_due(engine: Engine, now: datetime | None = None, limit: int = BATCH) ->
             incident = session.get(Incident, timer.incident_id)  # locked and loaded above
             if incident is None or incident.status not in OPEN_STATUSES:
                 continue  # no longer open: claimed, so it never fires
-            customer = session.get(Customer, incident.customer_id)
+            customer = customer_by_id(session, incident.customer_id)
             assert customer is not None
             opening = held_until(policy_of(customer), incident, timer.target, timer.fired_at)
             if opening is not None:

@@ -27,7 +27,7 @@ from bot.outbox import enqueue
 from handlers.people import support_language
 from handlers.types import ChatRef, Reply
 from sla.db import session_scope
-from sla.directory import binding, contacts_for, staff_for, support_chats
+from sla.directory import binding, contacts_for, customer_by_id, staff_for, support_chats
 from sla.i18n import Translator, translator
 from sla.models import ChatBinding, Customer, UnreachableChat
 
@@ -108,11 +108,11 @@ def notices(session: Session, chat: ChatRef, undelivered: str, wording: Wording)
         return []
     customers: list[Customer] = []
     if bound is not None and bound.customer_id is not None:
-        customer = session.get(Customer, bound.customer_id)
+        customer = customer_by_id(session, bound.customer_id)
         customers += [customer] if customer is not None else []
     contacts = contacts_for(session, chat.platform, chat.id)
     for contact in contacts:
-        customer = session.get(Customer, contact.customer_id)
+        customer = customer_by_id(session, contact.customer_id)
         if customer is not None and customer not in customers:
             customers.append(customer)
     staff = staff_for(session, chat.platform, chat.id)

@@ -22,9 +22,9 @@ from handlers.people import (
 from handlers.refusals import error_text
 from handlers.types import Command, Reply
 from sla import service
-from sla.directory import escalation_members
+from sla.directory import contact_by_id, customer_by_id, escalation_members, staff_by_id
 from sla.i18n import Translator, translator
-from sla.models import Contact, Customer, Incident, Staff
+from sla.models import Customer, Incident
 from sla.policy import Policy
 from sla.service import Actor, ServiceError, find_incident, policy_of
 
@@ -133,8 +133,8 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
         ]
     if incident is None or not visible:
         return [Reply(t._("There is no incident {ref}.", ref=ref.upper()), lang=t.lang)]
-    customer = session.get(Customer, incident.customer_id)
-    reporter = session.get(Contact, incident.reporter_id)
+    customer = customer_by_id(session, incident.customer_id)
+    reporter = contact_by_id(session, incident.reporter_id)
     assert customer is not None and reporter is not None
     policy = policy_of(customer)
     contact = person.contact if person.staff is None else None
@@ -153,7 +153,7 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
     except ServiceError as error:
         return [Reply(error_text(t, error), lang=t.lang)]
     level = policy.doc.escalation.levels[incident.escalation_level - 1]
-    assignee = session.get(Staff, incident.assignee_id) if incident.assignee_id else None
+    assignee = staff_by_id(session, incident.assignee_id)
     done = t._("{ref} is escalated to {role}.", ref=incident.ref, role=level.label.get(t.lang))
     return [
         Reply(done, lang=t.lang),

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers.drafts import MAX_FIELD_LENGTH, drop_draft
+from handlers.drafts import MAX_FIELD_LENGTH, drop_draft, save_draft
 from handlers.intake_filing import confirmation, file, policy_and_customer
 from handlers.people import Person, identify
 from handlers.types import (
@@ -71,7 +71,7 @@ def start(session: Session, event: Command, now: datetime) -> list[Reply]:
     text = event.args.strip()
     if text:
         draft.data = {"text": text[:MAX_FIELD_LENGTH]}
-    session.add(draft)
+    save_draft(session, draft)
     assert person.customer is not None
     intro = t._(
         "New incident for {customer}. Answer each question; /cancel stops at any time.",
@@ -128,32 +128,39 @@ def answer(session: Session, draft: Draft, event: Text | ButtonPress, now: datet
     raw = event.text if isinstance(event, Text) else event.value
     if isinstance(event, ButtonPress) and event.action == Action.CONFIRM:
         raw = "ok"
+
+    def ask(hint: str | None = None) -> list[Reply]:
+        save_draft(session, draft)
+        return [_ask(person, draft, hint)]
+
     if step.question is not None and step.question_id is not None:
         chosen = match_answer(step.question, raw)
         if chosen is None:
-            hint = t._("Please choose one of the answers (1 to {n}).", n=len(step.question.answers))
-            return [_ask(person, draft, hint)]
+            return ask(
+                t._("Please choose one of the answers (1 to {n}).", n=len(step.question.answers))
+            )
         draft.answers = {**draft.answers, step.question_id: chosen.id}
         _prefill(draft, policy)
     elif step.field is not None:
         text = raw.strip()
         if not text:
-            return [_ask(person, draft, t._("This field is required; please type a few words."))]
+            return ask(t._("This field is required; please type a few words."))
         if len(text) > MAX_FIELD_LENGTH:
-            hint = t._(
-                "That is too long (at most {n} characters); please shorten it.", n=MAX_FIELD_LENGTH
+            return ask(
+                t._(
+                    "That is too long (at most {n} characters); please shorten it.",
+                    n=MAX_FIELD_LENGTH,
+                )
             )
-            return [_ask(person, draft, hint)]
         draft.fields = {**draft.fields, step.field.id: text}
     else:
         word = raw.strip().casefold()
         if word in CANCEL_WORDS or word == "2":
             return cancel(session, event.user.platform, event.user.id, person.lang)
         if word not in CONFIRM_WORDS and word != "1":
-            return [_ask(person, draft, t._("Please answer yes to file it, or /cancel."))]
+            return ask(t._("Please answer yes to file it, or /cancel."))
         return file(session, person, draft, now)
-    session.add(draft)
-    return [_ask(person, draft)]
+    return ask()
 
 
 def _prefill(draft: Draft, policy: Policy) -> None:
@@ -198,7 +205,7 @@ def submit_form(session: Session, event: FormSubmit, now: datetime) -> list[Repl
             if not value:
                 break
             draft.fields = {**draft.fields, step.field.id: value[:MAX_FIELD_LENGTH]}
-    session.add(draft)
+    save_draft(session, draft)
     return [_ask(person, draft, person.t._("Some answers are missing; please complete them."))]
 
 

@@ -10,9 +10,11 @@ from datetime import datetime
 from sqlmodel import Session
 
 from handlers.cards import cards, kind_label
+from handlers.drafts import delete_draft
 from handlers.people import Person
 from handlers.types import Action, Button, Choice, Prompt, Reply
 from sla.clock import clock_for
+from sla.directory import contact_by_id, customer_by_id
 from sla.models import Contact, Customer, Draft
 from sla.policy import Policy
 from sla.questionnaire import fields_for, outcome
@@ -21,9 +23,9 @@ from sla.service import open_incident, policy_of, tier_of
 
 
 def policy_and_customer(session: Session, draft: Draft) -> tuple[Contact, Customer, Policy]:
-    contact = session.get(Contact, draft.contact_id)
+    contact = contact_by_id(session, draft.contact_id)
     assert contact is not None
-    customer = session.get(Customer, contact.customer_id)
+    customer = customer_by_id(session, contact.customer_id)
     assert customer is not None
     return contact, customer, policy_of(customer)
 
@@ -109,8 +111,7 @@ def file(session: Session, person: Person, draft: Draft, now: datetime) -> list[
         now=now,
         origin=(person.user.platform, person.chat.id),
     )
-    if draft.id is not None:  # a form's draft (``submit_form``) was never stored
-        session.delete(draft)
+    delete_draft(session, draft)  # a form's draft (``submit_form``) was never stored
     t = person.t
     tz = policy.doc.calendar.timezone
     lines = [

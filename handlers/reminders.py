@@ -18,9 +18,9 @@ from handlers.cards import kind_label
 from handlers.escalation import raise_level
 from handlers.people import reader_language, staff_chats, support_language
 from handlers.types import Action, Button, ChatRef, Reply
-from sla.directory import support_chats
+from sla.directory import customer_by_id, staff_by_id, support_chats
 from sla.i18n import Translator, translator
-from sla.models import Customer, Incident, Staff, Timer
+from sla.models import Customer, Incident, Timer
 from sla.policy import Policy
 from sla.service import SYSTEM, ServiceError, policy_of, record
 
@@ -39,7 +39,7 @@ def _readers(
         for b in support_chats(session, customer.id)
     ]
     if incident.assignee_id is not None:
-        assignee = session.get(Staff, incident.assignee_id)
+        assignee = staff_by_id(session, incident.assignee_id)
         if assignee is not None:
             own = translator(reader_language(assignee, customer))
             readers += [(chat, own) for chat in staff_chats(assignee)]
@@ -50,7 +50,7 @@ def fire(session: Session, timer: Timer, now: datetime, *, late: bool) -> list[R
     """The messages for one claimed timer; records the firing in the incident's log."""
     incident = session.get(Incident, timer.incident_id)
     assert incident is not None
-    customer = session.get(Customer, incident.customer_id)
+    customer = customer_by_id(session, incident.customer_id)
     assert customer is not None
     policy = policy_of(customer)
     if timer.kind == "reminder":

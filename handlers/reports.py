@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from handlers.people import Person, identify
 from handlers.refusals import error_text, is_staff, refuse_non_staff
 from handlers.types import Attachment, Command, Reply
+from sla.directory import customer_by_id
 from sla.i18n import Translator
 from sla.models import Customer
 from sla.outages import correct_outage, correction_of, outage_of
@@ -156,7 +157,7 @@ def outage_command(session: Session, event: Command, now: datetime) -> list[Repl
     incident = find_incident(session, words[0])
     if incident is None:
         return [Reply(t._("There is no incident {ref}.", ref=words[0].upper()), lang=t.lang)]
-    customer = session.get(Customer, incident.customer_id)
+    customer = customer_by_id(session, incident.customer_id)
     assert customer is not None
     policy = policy_of(customer)
     tz = ZoneInfo(policy.doc.calendar.timezone)

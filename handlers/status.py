@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 from handlers.cards import due_text, kind_label, status_label
 from handlers.people import identify
 from handlers.types import Command, Reply
-from sla.models import OPEN_STATUSES, Customer, Incident
+from sla.directory import customer_by_id
+from sla.models import OPEN_STATUSES, Incident
 from sla.service import open_incidents, policy_of
 
 MAX_LISTED = 25
@@ -38,7 +39,7 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
         return [Reply(t._("There are no open incidents."), lang=t.lang)]
     lines = [t.n_("{n} open incident:", "{n} open incidents:", len(incidents))]
     for incident in incidents[:MAX_LISTED]:
-        customer = session.get(Customer, incident.customer_id)
+        customer = customer_by_id(session, incident.customer_id)
         assert customer is not None
         policy = policy_of(customer)
         tz = policy.doc.calendar.timezone

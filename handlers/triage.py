@@ -14,14 +14,15 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from handlers.drafts import drop_draft
+from handlers.drafts import delete_draft, drop_draft, save_draft
 from handlers.people import Person, example_ref, identify
 from handlers.refusals import error_text, is_staff, refuse_non_staff
 from handlers.triage_notices import after_change
 from handlers.types import Action, Button, ButtonPress, Command, Prompt, Reply, Text
 from sla import service
 from sla.clock import TierNotAllowed
-from sla.models import Contact, Customer, Draft, Incident, Staff
+from sla.directory import contact_by_id, customer_by_id
+from sla.models import Draft, Incident, Staff
 from sla.report_words import kind_name
 from sla.service import SYSTEM, Actor, ServiceError, find_incident, policy_of, tier_of
 
@@ -99,7 +100,7 @@ def _priority_choices(session: Session, person: Person, ref: str) -> list[Reply]
     incident = find_incident(session, ref)
     if incident is None:
         return [Reply(person.t._("There is no incident {ref}.", ref=ref), lang=person.lang)]
-    customer = session.get(Customer, incident.customer_id)
+    customer = customer_by_id(session, incident.customer_id)
     assert customer is not None
     policy = policy_of(customer)
     t = person.t
@@ -125,7 +126,8 @@ def _ask_text(
     if find_incident(session, ref) is None:
         return [Reply(t._("There is no incident {ref}.", ref=ref), lang=t.lang)]
     drop_draft(session, person.user.platform, person.user.id)
-    session.add(
+    save_draft(
+        session,
         Draft(
             platform=person.user.platform,
             user_id=person.user.id,
@@ -134,7 +136,7 @@ def _ask_text(
             ref=ref.upper(),
             data=data or {},
             updated_at=now,
-        )
+        ),
     )
     questions = {
         "priority": t._(
@@ -158,7 +160,7 @@ def _ask_text(
 def text_answer(session: Session, draft: Draft, event: Text, now: datetime) -> list[Reply]:
     """The words a staff action was waiting for."""
     person = identify(session, event.user, event.chat)
-    session.delete(draft)
+    delete_draft(session, draft)
     if not is_staff(person) or draft.ref is None:
         return refuse_non_staff(person)
     action = {v: k for k, v in NEEDS_TEXT.items()}.get(draft.kind, Action.SET_PRIORITY)
@@ -181,8 +183,8 @@ def act(
     incident = find_incident(session, ref)
     if incident is None:
         return [Reply(t._("There is no incident {ref}.", ref=ref), lang=t.lang)]
-    customer = session.get(Customer, incident.customer_id)
-    reporter = session.get(Contact, incident.reporter_id)
+    customer = customer_by_id(session, incident.customer_id)
+    reporter = contact_by_id(session, incident.reporter_id)
     assert customer is not None and reporter is not None and person.staff is not None
     policy = policy_of(customer)
     actor = Actor.of(person.staff)

@@ -12,9 +12,9 @@ from sqlmodel import Session
 from handlers.cards import cards, kind_label
 from handlers.people import contacts_to_write, reporter_chat
 from handlers.types import Action, Reply
-from sla.directory import contacts_with_role
+from sla.directory import contacts_with_role, staff_by_id
 from sla.i18n import translator
-from sla.models import Contact, Customer, Incident, Staff
+from sla.models import Contact, Customer, Incident
 from sla.policy import Policy
 
 
@@ -30,7 +30,7 @@ def after_change(
     actor_name: str,
     text: str = "",
 ) -> list[Reply]:
-    assignee = session.get(Staff, incident.assignee_id) if incident.assignee_id else None
+    assignee = staff_by_id(session, incident.assignee_id)
     replies = cards(
         session, incident, customer=customer, reporter=reporter, assignee=assignee, now=now
     )

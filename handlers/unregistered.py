@@ -9,10 +9,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers.drafts import MAX_FIELD_LENGTH
+from handlers.drafts import MAX_FIELD_LENGTH, delete_draft, save_draft
 from handlers.people import Person, contacts_to_write, identify
 from handlers.types import Prompt, Reply, Text
-from sla.directory import contacts_with_role
+from sla.directory import contacts_with_role, customer_by_id
 from sla.models import Contact, Customer, Draft
 from sla.policy import Policy
 from sla.service import policy_of
@@ -25,7 +25,8 @@ def refuse(session: Session, person: Person, text: str, now: datetime) -> list[R
         # Plek 3.1: questions from other users go to the customer's Beheerders.
         if text.strip():
             return forward(session, person, customer, policy, text.strip())
-        session.add(
+        save_draft(
+            session,
             Draft(
                 platform=person.user.platform,
                 user_id=person.user.id,
@@ -33,7 +34,7 @@ def refuse(session: Session, person: Person, text: str, now: datetime) -> list[R
                 kind="forward",
                 updated_at=now,
                 data={"customer": customer.id},
-            )
+            ),
         )
         return [
             Reply(
@@ -149,8 +150,8 @@ def forward_answer(session: Session, draft: Draft, event: Text, now: datetime) -
                 lang=person.lang,
             )
         ]
-    session.delete(draft)
-    customer = session.get(Customer, str(draft.data.get("customer", "")))
+    delete_draft(session, draft)
+    customer = customer_by_id(session, str(draft.data.get("customer", "")))
     if customer is None:
         return refuse(session, person, "", now)
     return forward(session, person, customer, policy_of(customer), text)

@@ -14,7 +14,8 @@ from sqlmodel import Session, col, select
 
 from sla.clock import clock_for
 from sla.customer_policy import policy_of
-from sla.models import Customer, Incident, IncidentPause
+from sla.directory import customer_by_id
+from sla.models import Incident, IncidentPause
 from sla.policy import Policy
 from sla.schedule import reschedule
 
@@ -68,7 +69,7 @@ def retime(session: Session, incident: Incident, now: datetime, *, new: bool = F
 
     ``new``: the incident was just filed, so it has no timers and no pauses to look up yet.
     """
-    customer = session.get(Customer, incident.customer_id)
+    customer = customer_by_id(session, incident.customer_id)
     assert customer is not None
     session.add(incident)
     session.flush()

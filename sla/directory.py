@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import BindParameter, bindparam
 from sqlmodel import Session, col, select
 
+from sla.directory_snapshot import snapshot
 from sla.models import ChatBinding, Contact, Customer, Draft, EscalationMember, Incident, Staff
 from sla.policy import builtin_policy
 
@@ -63,18 +64,31 @@ def _identity_column(platform: str) -> str:
     return "telegram_user_id" if platform == "telegram" else "slack_user_id"
 
 
+# The lookups below read the directory's in-memory snapshot when the transaction may (see
+# ``sla.directory_snapshot``): the objects they return are then shared, to read only.
+
+
 def contacts_for(session: Session, platform: str, user_id: str) -> list[Contact]:
-    """The contact records of one chat identity (one per customer they represent)."""
+    """The active contact records of one chat identity (one per customer they represent)."""
     _identity_column(platform)  # refuses an unknown platform
+    known = snapshot(session)
+    if known is not None:
+        return list(known.contacts_of.get((platform, user_id), ()))
     return list(session.exec(_CONTACTS_BY[platform], params={"user_id": user_id}))
 
 
 def staff_for(session: Session, platform: str, user_id: str) -> Staff | None:
     _identity_column(platform)
+    known = snapshot(session)
+    if known is not None:
+        return known.staff_of.get((platform, user_id))
     return session.exec(_STAFF_BY[platform], params={"user_id": user_id}).first()
 
 
 def binding(session: Session, platform: str, chat_id: str) -> ChatBinding | None:
+    known = snapshot(session)
+    if known is not None:
+        return known.bindings.get((platform, chat_id))
     # A select by primary key rather than ``session.get``, which builds its query each time;
     # the result is the same object (the identity map holds one per row).
     params = {"platform": platform, "chat_id": chat_id}
@@ -83,16 +97,43 @@ def binding(session: Session, platform: str, chat_id: str) -> ChatBinding | None
 
 def customer_by_id(session: Session, customer_id: str) -> Customer | None:
     """The customer by id, like ``session.get`` but with a query built once."""
+    known = snapshot(session)
+    if known is not None:
+        return known.customers.get(customer_id)
     return session.exec(_CUSTOMER, params={"id": customer_id}).first()
+
+
+def contact_by_id(session: Session, contact_id: int | None) -> Contact | None:
+    """A contact record by id, inactive ones too (the reporter of an old incident)."""
+    if contact_id is None:
+        return None
+    known = snapshot(session)
+    if known is not None:
+        return known.contacts.get(contact_id)
+    return session.get(Contact, contact_id)
+
+
+def staff_by_id(session: Session, staff_id: int | None) -> Staff | None:
+    if staff_id is None:
+        return None
+    known = snapshot(session)
+    if known is not None:
+        return known.staff.get(staff_id)
+    return session.get(Staff, staff_id)
 
 
 def support_chats(session: Session, customer_id: str) -> list[ChatBinding]:
     """Support channels that see this customer's incidents (bound to it, or to everyone)."""
-    rows = session.exec(_SUPPORT_CHATS).all()
+    known = snapshot(session)
+    rows = known.support if known is not None else session.exec(_SUPPORT_CHATS).all()
     return [b for b in rows if b.customer_id in (None, customer_id)]
 
 
 def escalation_members(session: Session, customer_id: str, level: int) -> list[Staff]:
+    known = snapshot(session)
+    if known is not None:
+        members = known.members.get(level, [])
+        return [staff for staff, member_of in members if member_of in (None, customer_id)]
     rows = session.exec(_ESCALATION_MEMBERS, params={"level": level}).all()
     return [staff for staff, member in rows if member.customer_id in (None, customer_id)]
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -110,6 +110,14 @@ class ChatBinding(SQLModel, table=True):
     customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
     # A support chat's own language (its team's); else each customer's, as for its contacts.
     language: str | None = Field(default=None, max_length=8)
+
+
+class DirectoryVersion(SQLModel, table=True):
+    """One row whose number moves with every change to the tables above (database triggers,
+    migration 0008): the bot's in-memory directory is read again when it has moved."""
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=1, sa_type=BigInteger)
 
 
 class Counter(SQLModel, table=True):

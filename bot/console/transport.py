@@ -21,6 +21,7 @@ from bot.timers import fire_all_due
 from handlers.router import Router
 from handlers.triage import STAFF_COMMANDS
 from handlers.types import Action, Button, ChatRef, Command, Reply, Text, UserRef
+from sla.directory import customer_by_id
 from sla.durations import parse_duration
 from sla.i18n import Translator, translator
 from sla.models import ChatBinding, Contact, Customer, Staff
@@ -77,7 +78,7 @@ class Console:
                 select(Contact).where(Contact.handle == handle).where(col(Contact.active))
             ).first()
             if contact is not None:
-                customer = session.get(Customer, contact.customer_id)
+                customer = customer_by_id(session, contact.customer_id)
                 where = f"{customer.name} ({customer.policy})" if customer else ""
                 return contact.name, f"{', '.join(contact.roles)} · {where}", False
         return None
