@@ -12,12 +12,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from sqlalchemy import bindparam, func, insert, or_, update
 from sqlalchemy import select as select_core
-from sqlalchemy.engine import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from bot.failures import summary
@@ -79,6 +81,7 @@ class LooksBack(Protocol):
 
 
 _OUTBOX = OutboxMessage.metadata.tables["outboxmessage"]
+_SENT_MESSAGES = SentMessage.metadata.tables["sentmessage"]
 _ADD_MESSAGES = insert(_OUTBOX)
 
 
@@ -163,10 +166,39 @@ _SENT = (
 _SENT_WITH_NOTE = _SENT.values(last_error=bindparam("note"))
 
 
-def _claim(engine: Engine, row: OutboxMessage, now: datetime, lease: timedelta) -> bool:
-    """Lease a chat's oldest pending message to this process; False if another has it.
+_SENT_UNDER = {
+    name: insert(_SENT_MESSAGES)
+    .values(
+        platform=bindparam("platform"),
+        chat_id=bindparam("chat"),
+        key=bindparam("key"),
+        message_id=bindparam("message_id"),
+    )
+    .on_conflict_do_update(
+        index_elements=[_SENT_MESSAGES.c.platform, _SENT_MESSAGES.c.chat_id, _SENT_MESSAGES.c.key],
+        set_={"message_id": bindparam("message_id")},
+    )
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+_MESSAGE_ID = (
+    select_core(_SENT_MESSAGES.c.message_id)
+    .where(_SENT_MESSAGES.c.platform == bindparam("platform"))
+    .where(_SENT_MESSAGES.c.chat_id == bindparam("chat"))
+    .where(_SENT_MESSAGES.c.key == bindparam("key"))
+)
+# The delivery's own transactions are on the engine's connections, not in ORM sessions: a
+# message takes two of them (its claim, its outcome), and a session costs as much again as
+# the statement in it on SQLite.
 
-    Only the oldest pending message of a chat can be claimed, so replicas keep each chat's
+
+def _claim(engine: Engine, row: OutboxMessage, now: datetime, lease: timedelta) -> bool:
+    """Lease a chat's oldest pending message to this process; False if another has it."""
+    with engine.begin() as connection:
+        return _claim_in(connection, row, now, lease)
+
+
+def _claim_in(connection: Connection, row: OutboxMessage, now: datetime, lease: timedelta) -> bool:
+    """Only the oldest pending message of a chat can be claimed, so replicas keep each chat's
     order between them. A lease that ran out without an outcome means its sender stopped
     mid-way (killed, or slower than the lease): the platform may have the message already, so
     the row is marked ``maybe_sent_at`` and :func:`_deliver` looks before it sends.
@@ -179,8 +211,8 @@ def _claim(engine: Engine, row: OutboxMessage, now: datetime, lease: timedelta) 
         "now": now,
         "until": now + lease,
     }
-    with session_scope(engine) as session:
-        return session.execute(_RECLAIM if interrupted else _CLAIM, values).first() is not None
+    claim = _RECLAIM if interrupted else _CLAIM
+    return connection.execute(claim, values).first() is not None
 
 
 CONCURRENCY = 8  # chats sent to at the same time, each in its own order
@@ -215,15 +247,22 @@ async def deliver_due(
     async def one_chat(queue: list[OutboxMessage]) -> int:
         sent = 0
         async with gate:
-            for row in queue:
-                at = current()
-                if row.next_attempt_at > at:
-                    break
-                if not await asyncio.to_thread(_claim, engine, row, at, lease):
-                    break  # another replica has the chat's oldest message: order first
-                if not await _deliver(engine, transports[row.platform], row, current):
+            first = queue[0]
+            if first.next_attempt_at > current():
+                return 0
+            if not await asyncio.to_thread(_claim, engine, first, current(), lease):
+                return 0  # another replica has the chat's oldest message: order first
+            for row, then in zip(queue, [*queue[1:], None], strict=True):
+                # The next message is claimed in the transaction that records this one's
+                # outcome, if it is due by then.
+                outcome = await _deliver(
+                    engine, transports[row.platform], row, current, then=then, lease=lease
+                )
+                if not outcome.delivered:
                     break
                 sent += 1
+                if not outcome.next_claimed:
+                    break
         return sent
 
     # Every chat finishes what it has in hand before an error (the database away) is raised:
@@ -243,14 +282,28 @@ def _pending(engine: Engine, platforms: list[str]) -> list[OutboxMessage]:
 
 def _sent_before(engine: Engine, row: OutboxMessage, key: str) -> str | None:
     """The platform's id of the message sent to the row's chat under ``key``, if any."""
-    with Session(engine) as session:
-        known = session.get(SentMessage, (row.platform, row.chat_id, key))
-        return known.message_id if known else None
+    values = {"platform": row.platform, "chat": row.chat_id, "key": key}
+    with engine.connect() as connection:
+        found = connection.execute(_MESSAGE_ID, values).scalar()
+    return str(found) if found is not None else None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    delivered: bool
+    next_claimed: bool = False
 
 
 async def _deliver(
-    engine: Engine, transport: Transport, row: OutboxMessage, clock: Callable[[], datetime]
-) -> bool:
+    engine: Engine,
+    transport: Transport,
+    row: OutboxMessage,
+    clock: Callable[[], datetime],
+    *,
+    then: OutboxMessage | None = None,
+    lease: timedelta = LEASE,
+) -> _Outcome:
+    """Send ``row`` (claimed); record the outcome, and claim ``then`` with it if it is due."""
     reply = from_payload(row.payload)
     chat = ChatRef(row.platform, row.chat_id, reply.chat.private if reply.chat else True)
     edit_id = None
@@ -271,21 +324,21 @@ async def _deliver(
             else:
                 if found is not None:
                     log.info("outbox message %s: %s", row.id, ARRIVED)
-                    await asyncio.to_thread(
-                        _mark_sent, engine, row, reply.key, found, clock(), ARRIVED
-                    )
-                    return True
+                    sent = Sent(row, reply.key, found, clock(), ARRIVED)
+                    claimed = await asyncio.to_thread(_mark_sent, engine, sent, then, lease)
+                    return _Outcome(True, claimed)
                 note = NOT_ARRIVED
         message_id = await transport.send(reply, chat, edit_id, tag=tag)
     except DeliveryError as error:
         await asyncio.to_thread(_failed, engine, row, clock(), error)
-        return False
+        return _Outcome(False)
     except Exception as error:  # a bug or an unexpected library error: retry, then park
         log.exception("sending outbox message %s failed", row.id)
         await asyncio.to_thread(_failed, engine, row, clock(), DeliveryError(repr(error)))
-        return False
-    await asyncio.to_thread(_mark_sent, engine, row, reply.key, message_id, clock(), note)
-    return True
+        return _Outcome(False)
+    sent = Sent(row, reply.key, message_id, clock(), note)
+    claimed = await asyncio.to_thread(_mark_sent, engine, sent, then, lease)
+    return _Outcome(True, claimed)
 
 
 async def _find_sent(
@@ -296,25 +349,35 @@ async def _find_sent(
     return await transport.find_sent(reply, chat, tag, since)
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A message the platform took: its row, its key and the platform's id for it."""
+
+    row: OutboxMessage
+    key: str | None
+    message_id: str
+    at: datetime
+    note: str | None = None
+
+
 def _mark_sent(
-    engine: Engine,
-    row: OutboxMessage,
-    key: str | None,
-    message_id: str,
-    now: datetime,
-    note: str | None = None,
-) -> None:
-    with session_scope(engine) as session:
-        if note is None:
-            session.execute(_SENT, {"message": row.id, "at": now})
+    engine: Engine, sent: Sent, then: OutboxMessage | None = None, lease: timedelta = LEASE
+) -> bool:
+    """Record ``sent``; claim ``then`` in the same transaction if it is due. Whether it was."""
+    row = sent.row
+    with engine.begin() as connection:
+        if sent.note is None:
+            connection.execute(_SENT, {"message": row.id, "at": sent.at})
         else:
-            session.execute(_SENT_WITH_NOTE, {"message": row.id, "at": now, "note": note})
-        if key is not None:
-            session.merge(
-                SentMessage(
-                    platform=row.platform, chat_id=row.chat_id, key=key, message_id=message_id
-                )
-            )
+            values = {"message": row.id, "at": sent.at, "note": sent.note}
+            connection.execute(_SENT_WITH_NOTE, values)
+        if sent.key is not None:
+            upsert = _SENT_UNDER[connection.dialect.name]
+            values = {"platform": row.platform, "chat": row.chat_id, "key": sent.key}
+            connection.execute(upsert, {**values, "message_id": sent.message_id})
+        if then is None or then.next_attempt_at > sent.at:
+            return False
+        return _claim_in(connection, then, sent.at, lease)
 
 
 def _failed(engine: Engine, row: OutboxMessage, now: datetime, error: DeliveryError) -> None:
