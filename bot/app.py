@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 
 from bot.inbox import Inbox, Split
 from bot.metrics import HANDLER_LATENCY
-from bot.outbox import CONCURRENCY, LEASE, DeliveryLoop, Transport
+from bot.outbox import Transport
+from bot.outbox_delivery import CONCURRENCY, LEASE, DeliveryLoop
 from bot.timers import TimerRunner
 from handlers.types import Inbound, Reply
 

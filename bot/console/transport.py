@@ -16,7 +16,7 @@ from typing import TextIO
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.outbox import deliver_due
+from bot.outbox_delivery import deliver_due
 from bot.timers import fire_all_due
 from handlers.router import Router
 from handlers.triage import STAFF_COMMANDS

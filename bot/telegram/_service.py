@@ -34,7 +34,7 @@ from telegram.ext import Application, TypeHandler
 
 from bot.app import BotApp
 from bot.failures import summary
-from bot.outbox import deliver_due
+from bot.outbox_delivery import deliver_due
 from bot.settings import Settings
 from bot.telegram._commands import register_commands
 from bot.telegram._events import PLATFORM

@@ -48,7 +48,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 
 from bot.database import open_database
-from bot.outbox import INTERRUPTED
+from bot.outbox_delivery import INTERRUPTED
 from bot.outbox_payload import from_payload
 from bot.telegram._render import body
 from sla.db import session_scope

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.outbox import DeliveryError, deliver_due, enqueue
+from bot.outbox import DeliveryError, enqueue
+from bot.outbox_delivery import deliver_due
 from handlers.types import ChatRef, Reply
 from sla.db import session_scope
 from sla.models import OutboxMessage

@@ -12,15 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.metrics import DELIVERY_INTERRUPTED
-from bot.outbox import (
-    ARRIVED,
-    INTERRUPTED,
-    NOT_ARRIVED,
-    DeliveryError,
-    NotKnown,
-    deliver_due,
-    enqueue,
-)
+from bot.outbox import DeliveryError, NotKnown, enqueue
+from bot.outbox_delivery import ARRIVED, INTERRUPTED, NOT_ARRIVED, deliver_due
 from handlers.types import ChatRef, Reply
 from sla.db import session_scope
 from sla.models import OutboxMessage

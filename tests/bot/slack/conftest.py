@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.app import BotApp
-from bot.outbox import deliver_due
+from bot.outbox_delivery import deliver_due
 from bot.slack import SlackService
 from sla.db import session_scope
 from sla.directory_file import import_directory, parse_directory

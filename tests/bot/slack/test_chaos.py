@@ -20,7 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.outbox import ARRIVED, enqueue
+from bot.outbox import enqueue
+from bot.outbox_delivery import ARRIVED
 from bot.slack.transport import EPHEMERAL_SEPARATOR, SlackTransport, ephemeral_chat
 from handlers.types import Action, Button, ChatRef, Reply
 from sla.db import session_scope

@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from bot.database import open_database
-from bot.outbox import ARRIVED, INTERRUPTED, enqueue
+from bot.outbox import enqueue
+from bot.outbox_delivery import ARRIVED, INTERRUPTED
 from handlers.types import ChatRef, Reply
 from sla.db import session_scope
 from sla.models import OutboxMessage

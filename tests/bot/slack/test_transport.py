@@ -10,7 +10,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.outbox import DeliveryError, deliver_due, enqueue
+from bot.outbox import DeliveryError, enqueue
+from bot.outbox_delivery import deliver_due
 from bot.slack.mrkdwn import escape
 from bot.slack.transport import WORDING, SlackTransport, ephemeral_chat, unreachable_chat
 from handlers.types import Action, Attachment, Button, ChatRef, Reply
