@@ -54,7 +54,7 @@ def first_time(session: Session, platform: str, key: str, now: datetime) -> bool
     mark = _MARK.get(session.get_bind().dialect.name)
     if mark is not None:
         values = {"platform": platform, "key": key, "seen_at": now}
-        return session.execute(mark, values).first() is not None
+        return session.connection().execute(mark, values).first() is not None
     try:  # a database without ON CONFLICT: a savepoint around the row
         with session.begin_nested():
             session.add(InboundEvent(platform=platform, key=key, seen_at=now))

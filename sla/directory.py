@@ -6,13 +6,13 @@ roles must be ones the policy knows, and a role's maximum per customer holds (Pl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import BindParameter, bindparam
 from sqlmodel import Session, col, select
 
-from sla.directory_snapshot import snapshot
+from sla.directory_snapshot import Snapshot, snapshot
 from sla.models import ChatBinding, Contact, Customer, Draft, EscalationMember, Incident, Staff
 from sla.policy import builtin_policy
 
@@ -105,21 +105,28 @@ def customer_by_id(session: Session, customer_id: str) -> Customer | None:
 
 def contact_by_id(session: Session, contact_id: int | None) -> Contact | None:
     """A contact record by id, inactive ones too (the reporter of an old incident)."""
-    if contact_id is None:
-        return None
-    known = snapshot(session)
-    if known is not None:
-        return known.contacts.get(contact_id)
-    return session.get(Contact, contact_id)
+    return _by_id(session, Contact, contact_id, lambda known: known.contacts)
 
 
 def staff_by_id(session: Session, staff_id: int | None) -> Staff | None:
-    if staff_id is None:
+    return _by_id(session, Staff, staff_id, lambda known: known.staff)
+
+
+_Record = TypeVar("_Record", Contact, Staff)
+
+
+def _by_id(
+    session: Session,
+    model: type[_Record],
+    record_id: int | None,
+    index: Callable[[Snapshot], dict[int, _Record]],
+) -> _Record | None:
+    if record_id is None:
         return None
     known = snapshot(session)
     if known is not None:
-        return known.staff.get(staff_id)
-    return session.get(Staff, staff_id)
+        return index(known).get(record_id)
+    return session.get(model, record_id)
 
 
 def support_chats(session: Session, customer_id: str) -> list[ChatBinding]:
