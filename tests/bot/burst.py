@@ -165,12 +165,13 @@ class Outcome:
         expect(self.not_sent == [], "every message sent")
         expect(self.confirmations == dict.fromkeys(refs, 1), "one confirmation per incident")
         expect(self.cards == dict.fromkeys(refs, 1), "one card per incident")
+        # An unmarked row shown twice is a mismatch too: only a row marked interrupted may be
+        # shown again right after itself, once more per kill that cut its resending short.
         expect(self.mismatches == [], "each message shown once, in order per chat")
         expect(
             self.kinds()["send"] <= len(self.doubled) <= len(self.kills) * DELIVERY_CHATS,
             "a message doubled only by a kill in the window, at most one per chat in flight",
         )
-        expect(len(self.doubled) <= len(self.interrupted), "every doubled message is marked")
         return found
 
     def summary(self) -> str:
