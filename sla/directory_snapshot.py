@@ -5,8 +5,9 @@ chat's binding); a filed incident asks for the support chats, an escalation for 
 members. As queries that is four to six statements an event, a quarter of its time, for data
 that changes a few times a day. So each process keeps one snapshot per database and checks one
 number per transaction: ``directoryversion.version``, which database triggers move on every
-insert, update and delete of the directory's tables (migration 0008), whoever writes — another
-replica, ``slabot directory import``, SQL typed by hand.
+insert, update and delete of the directory's tables (migration 0008; on PostgreSQL as the
+writing transaction commits), whoever writes — another replica, ``slabot directory import``,
+SQL typed by hand.
 
 The version is read before the tables, so a snapshot is never older than the number it is kept
 under: a change that lands in between only makes the next transaction read it again. A session

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import delete, event, text, update
 from sqlalchemy.engine import Engine
@@ -159,3 +161,36 @@ def test_the_snapshot_is_not_the_sessions_own_objects(sqlite_engine: Engine) -> 
         with session.no_autoflush:
             assert shared is not None and shared.language == "en"
         session.rollback()
+
+
+@pytest.mark.postgres
+def test_two_directory_writers_at_once_queue_instead_of_deadlocking(
+    postgres_engine: Engine,
+) -> None:
+    """Each holds a row the other then changes; the version row is taken at commit, last."""
+    load_demo_directory(postgres_engine)
+    before = _version(postgres_engine)
+    errors: list[BaseException] = []
+    second_done = threading.Event()
+
+    def second() -> None:
+        try:
+            with postgres_engine.begin() as conn:
+                conn.execute(text("UPDATE staff SET language = 'de' WHERE handle = 'support'"))
+        except BaseException as error:  # a deadlock is reported here or in the first writer
+            errors.append(error)
+        finally:
+            second_done.set()
+
+    with postgres_engine.begin() as conn:
+        conn.execute(text("UPDATE contact SET language = 'en' WHERE handle = 'anna'"))
+        writer = threading.Thread(target=second)
+        writer.start()
+        second_done.wait(5)
+        conn.execute(text("UPDATE staff SET name = 'Sam' WHERE handle = 'support'"))
+    writer.join(10)
+    assert errors == []
+    assert _version(postgres_engine) >= before + 2
+    with postgres_engine.connect() as conn:
+        row = conn.execute(text("SELECT name, language FROM staff WHERE handle = 'support'"))
+        assert tuple(row.one()) == ("Sam", "de")

@@ -43,10 +43,17 @@ def upgrade() -> None:
             " BEGIN EXECUTE format('UPDATE %I.directoryversion SET version = version + 1',"
             " TG_TABLE_SCHEMA); RETURN NULL; END $$"
         )
+        # Deferred to the commit: every writer then takes the version row's lock last, so two
+        # transactions changing the directory at once queue there instead of deadlocking.
         for table in TABLES:
             op.execute(
-                f"CREATE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
-                f" ON {table} FOR EACH STATEMENT EXECUTE FUNCTION slabot_directory_changed()"
+                f"CREATE CONSTRAINT TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE"
+                f" ON {table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+                " EXECUTE FUNCTION slabot_directory_changed()"
+            )
+            op.execute(
+                f"CREATE TRIGGER {table}_truncated AFTER TRUNCATE ON {table}"
+                " FOR EACH STATEMENT EXECUTE FUNCTION slabot_directory_changed()"
             )
         return
     for table in TABLES:
@@ -58,6 +65,7 @@ def downgrade() -> None:
     if op.get_context().dialect.name == "postgresql":
         for table in TABLES:
             op.execute(f"DROP TRIGGER {table}_changed ON {table}")
+            op.execute(f"DROP TRIGGER {table}_truncated ON {table}")
         op.execute("DROP FUNCTION slabot_directory_changed()")
     else:
         for table in TABLES:
