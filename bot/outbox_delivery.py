@@ -181,7 +181,8 @@ async def deliver_due(
     another replica, or failed. With ``clock`` the time is read again for each message, so
     leases, retry times and Retry-After count from when each attempt happened, however long
     the batch takes. The database work runs in threads: the loop goes on receiving meanwhile
-    (on SQLite a transaction may first wait for another one's write lock).
+    (on SQLite a transaction may first wait for another one's write lock). The chats' claims
+    and outcomes that fall due together share a transaction (:class:`GroupCommit`).
     """
     current = clock or (lambda: now)
     writes: GroupCommit[bool] = GroupCommit(engine)
