@@ -79,7 +79,7 @@ def database_gauges(engine: Engine) -> list[Metric]:
         ).scalar_one()
         backlog = session.execute(
             select(OutboxMessage.status, func.count())
-            .where(col(OutboxMessage.status) != "sent")  # sent rows only grow
+            .where(col(OutboxMessage.status).in_(OUTBOX_STATUSES))  # sent rows only grow
             .group_by(col(OutboxMessage.status))
         ).all()
         pending_timers = session.execute(

@@ -11,12 +11,12 @@ This module is the writing side and what a platform's transport implements; send
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import insert
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.outbox_payload import to_payload
 from handlers.types import ChatRef, Reply
@@ -102,3 +102,18 @@ def enqueue(
     if rows:
         session.execute(_ADD_MESSAGES, rows)
     return len(rows)
+
+
+def recent_payloads(
+    session: Session, platform: str, chat_id: str, limit: int
+) -> list[Mapping[str, Any]]:
+    """The payloads of the last ``limit`` messages written for a chat, newest first (an index
+    finds them, however many the chat or the others have had)."""
+    query = (
+        select(OutboxMessage.payload)
+        .where(OutboxMessage.platform == platform)
+        .where(OutboxMessage.chat_id == chat_id)
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query).all())

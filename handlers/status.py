@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from handlers.cards import due_text, kind_label, status_label
@@ -24,9 +25,13 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
     t = person.t
     if person.contact is not None and person.customer is not None:
         incidents = open_incidents(session, person.customer.id)
+        total = len(incidents)
     elif person.staff is not None:
-        query = select(Incident).where(col(Incident.status).in_([s.value for s in OPEN_STATUSES]))
-        incidents = list(session.exec(query.order_by(col(Incident.reported_at))))
+        # Every customer's: only those listed are loaded.
+        is_open = col(Incident.status).in_([s.value for s in OPEN_STATUSES])
+        total = session.exec(select(func.count()).select_from(Incident).where(is_open)).one()
+        query = select(Incident).where(is_open).order_by(col(Incident.reported_at))
+        incidents = list(session.exec(query.limit(MAX_LISTED)))
     else:
         return [
             Reply(
@@ -37,7 +42,7 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
         ]
     if not incidents:
         return [Reply(t._("There are no open incidents."), lang=t.lang)]
-    lines = [t.n_("{n} open incident:", "{n} open incidents:", len(incidents))]
+    lines = [t.n_("{n} open incident:", "{n} open incidents:", total)]
     for incident in incidents[:MAX_LISTED]:
         customer = customer_by_id(session, incident.customer_id)
         assert customer is not None
@@ -59,6 +64,6 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
                 t._("resolution {when}", when=due_text(t, incident.resolution_due, now, tz, paused))
             )
         lines.append(" — ".join(parts))
-    if len(incidents) > MAX_LISTED:
-        lines.append(t._("… and {n} more.", n=len(incidents) - MAX_LISTED))
+    if total > MAX_LISTED:
+        lines.append(t._("… and {n} more.", n=total - MAX_LISTED))
     return [Reply("\n".join(lines), lang=t.lang)]

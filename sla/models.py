@@ -139,7 +139,10 @@ class Problem(SQLModel, table=True):
 
 
 class Incident(SQLModel, table=True):
-    __table_args__ = (Index("ix_incident_customer_status", "customer_id", "status"),)
+    __table_args__ = (
+        Index("ix_incident_customer_status", "customer_id", "status"),
+        Index("ix_incident_status_reported", "status", "reported_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(unique=True, max_length=32)
@@ -244,17 +247,15 @@ class Timer(SQLModel, table=True):
 class OutboxMessage(SQLModel, table=True):
     """An outgoing message, written in the transaction that decided to send it.
 
-    Delivery (``bot.outbox``) sends pending rows in order per chat with retries; a message that
-    keeps failing is parked, never dropped.
+    Delivery (``bot.outbox_delivery``) sends pending rows in order per chat with retries; a
+    message that keeps failing is parked, never dropped.
     """
 
+    # Sent rows only grow: a status (bound or literal) and a chat's latest messages are
+    # found without reading them (migration 0009).
     __table_args__ = (
-        Index(
-            "ix_outbox_pending",
-            "next_attempt_at",
-            postgresql_where=text("status = 'pending'"),
-            sqlite_where=text("status = 'pending'"),
-        ),
+        Index("ix_outbox_status_chat", "status", "platform", "chat_id", "id"),
+        Index("ix_outbox_chat", "platform", "chat_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -18,14 +18,14 @@ from collections.abc import Coroutine, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from telegram import CallbackQuery, ChatMember, ChatMemberUpdated, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.app import BotApp
-from bot.outbox import enqueue
+from bot.outbox import enqueue, recent_payloads
 from bot.telegram._events import PLATFORM, chat_ref, message_event, press_event
 from bot.telegram._render import (
     MAX_TEXT,
@@ -40,7 +40,6 @@ from handlers.types import Action, ChatRef, Reply
 from sla.db import session_scope
 from sla.directory import binding
 from sla.i18n import translator
-from sla.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 # PTB's Application without custom types: what the service builds, this handler and the webhook
@@ -228,12 +227,6 @@ class UpdateHandler:
             return None
         chat_id = str(query.message.chat.id)
         with Session(self.app.engine) as session:
-            rows = session.exec(
-                select(OutboxMessage.payload)
-                .where(OutboxMessage.platform == PLATFORM)
-                .where(OutboxMessage.chat_id == chat_id)
-                .order_by(col(OutboxMessage.id).desc())
-                .limit(LOOKBACK)
-            ).all()
+            rows = recent_payloads(session, PLATFORM, chat_id, LOOKBACK)
         value = find_value(rows, pressed.action, pressed.value)
         return None if value is None else Pressed(pressed.action, value)

@@ -15,6 +15,20 @@ def test_status_lists_own_customer_open_incidents(chat: ChatDriver) -> None:
     assert "PLEK-1" in staff and "IV-1" in staff
 
 
+def test_status_for_staff_lists_the_oldest_and_counts_the_rest(chat: ChatDriver) -> None:
+    """Staff see every customer's open incidents: the 25 oldest listed, the total in the
+    heading and the rest counted below; a resolved one is not counted."""
+    for n in range(28):
+        chat.report("anna", "1", "1", f"Storing {n}", "ja")
+        chat.advance(minutes=1)
+    chat.say("support", "/resolve PLEK-2 Opgelost", chat="support")
+    lines = chat.say("support", "/status", chat="support")[0].text.splitlines()
+    assert "27" in lines[0]
+    listed = [line.split(" ")[0] for line in lines[1:-1]]
+    assert listed == ["PLEK-1", *(f"PLEK-{n}" for n in range(3, 27))]
+    assert "2" in lines[-1] and "PLEK" not in lines[-1]
+
+
 def test_escalate_pings_the_next_level(chat: ChatDriver) -> None:
     """Plek 6.2: a Beheerder's /escalate raises the level and pings level 1 (the team lead)."""
     chat.report("anna", "1", "1", "Plek plat", "ja")
