@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from bot.inbox import Inbox, Split
+from bot.inbox import KEPT, Inbox, Split, forget_handled
 from bot.metrics import HANDLER_LATENCY
 from bot.outbox import Transport
 from bot.outbox_delivery import CONCURRENCY, LEASE, DeliveryLoop
@@ -35,6 +35,7 @@ class BotApp:
         sweep_seconds: float = 30.0,
         outbox_lease: timedelta = LEASE,
         delivery_chats: int = CONCURRENCY,
+        forget_seconds: float = 3600.0,
     ) -> None:
         self.engine = engine
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -46,6 +47,7 @@ class BotApp:
         self.timers = TimerRunner(
             engine, sweep_seconds=sweep_seconds, after_firing=self._after_firing
         )
+        self.forget_seconds = forget_seconds
         self._tasks: list[asyncio.Task[None]] = []
 
     def add_transport(self, transport: Transport) -> None:
@@ -95,7 +97,21 @@ class BotApp:
         """Start delivery and timers in the running loop."""
         self._loop = asyncio.get_running_loop()
         self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
+        self._tasks.append(asyncio.create_task(self._forget_handled(), name="forget"))
         self.timers.start()
+
+    async def _forget_handled(self) -> None:
+        """Every ``forget_seconds``, drop the marks of events handled before ``KEPT`` ago
+        (:data:`bot.inbox.KEPT` says why they must go)."""
+        while True:
+            try:
+                before = self.clock() - KEPT
+                forgotten = await asyncio.to_thread(forget_handled, self.engine, before)
+                if forgotten:
+                    log.info("forgot %d events handled before %s", forgotten, before.isoformat())
+            except Exception:  # the database away: the next round tries again
+                log.warning("could not forget old handled events", exc_info=True)
+            await asyncio.sleep(self.forget_seconds)
 
     async def stop(self) -> None:
         """Stop timers, send what is in hand, then stop delivery."""

@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -61,6 +62,35 @@ def first_time(session: Session, platform: str, key: str, now: datetime) -> bool
     except IntegrityError:
         return False
     return True
+
+
+# How long an event's mark is kept. Slack retries an event within the hour and Telegram keeps
+# an undelivered update for 24 hours. After a week without updates Telegram numbers the next
+# one at random: a mark kept longer than that could swallow a new update as a redelivery.
+KEPT = timedelta(days=6)
+FORGET_BATCH = 5000
+_FORGET = delete(_INBOUND).where(
+    tuple_(_INBOUND.c.platform, _INBOUND.c.key).in_(
+        select(_INBOUND.c.platform, _INBOUND.c.key)
+        .where(_INBOUND.c.seen_at < bindparam("before"))
+        .limit(bindparam("batch"))
+    )
+)
+
+
+def forget_handled(engine: Engine, before: datetime, *, batch: int = FORGET_BATCH) -> int:
+    """Drop the marks of events seen before ``before``; returns how many.
+
+    A batch per transaction, so SQLite's write lock is never held long; another replica doing
+    the same at once is harmless.
+    """
+    forgotten = 0
+    while True:
+        with engine.begin() as connection:
+            done = connection.execute(_FORGET, {"before": before, "batch": batch}).rowcount
+        forgotten += done
+        if done < batch:
+            return forgotten
 
 
 class Inbox:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.inbox import Inbox
+from bot.inbox import KEPT, Inbox, forget_handled
 from handlers.types import Action, ButtonPress, ChatRef, Command, Reply, Text, UserRef
 from sla.db import make_engine
 from sla.models import InboundEvent, Incident, OutboxMessage
@@ -197,6 +197,41 @@ def test_redelivery_and_retry_after_a_failure_on_both_engines(
     assert len(_outbox(engine)) == 1
     with Session(engine) as session:
         assert len(session.exec(select(InboundEvent)).all()) == 1
+
+
+def test_marks_older_than_kept_are_forgotten_in_batches(engine: Engine) -> None:
+    """Marks from before the cut go, in as many batches as it takes; later ones stay and still
+    stop a redelivery."""
+    load_demo_directory(engine)
+    now = [T0]
+    inbox = Inbox(engine, clock=lambda: now[0])
+    event = Command("help", "", UserRef("console", "anna"), ChatRef("console", "anna"))
+    for n in range(5):
+        inbox.process(event, dedupe=f"old-{n}")
+    now[0] = T0 + KEPT
+    inbox.process(event, dedupe="recent")
+    assert forget_handled(engine, now[0] - timedelta(hours=1), batch=2) == 5
+    with Session(engine) as session:
+        assert [e.key for e in session.exec(select(InboundEvent))] == ["recent"]
+    sent = len(_outbox(engine))
+    inbox.process(event, dedupe="recent")
+    assert len(_outbox(engine)) == sent
+
+
+def test_an_update_number_telegram_reuses_after_a_quiet_week_is_handled(
+    sqlite_engine: Engine,
+) -> None:
+    """After a week without updates Telegram numbers the next one at random: an old number may
+    come back for a new message, which must be handled, not taken for a redelivery."""
+    load_demo_directory(sqlite_engine)
+    now = [T0]
+    inbox = Inbox(sqlite_engine, clock=lambda: now[0])
+    event = Command("help", "", UserRef("console", "anna"), ChatRef("console", "anna"))
+    inbox.process(event, dedupe="bot:1000")
+    now[0] = T0 + timedelta(days=7, minutes=1)
+    forget_handled(sqlite_engine, now[0] - KEPT)
+    inbox.process(replace(event, name="status"), dedupe="bot:1000")
+    assert len(_outbox(sqlite_engine)) == 2
 
 
 @pytest.mark.postgres
