@@ -47,6 +47,8 @@ The highest offered rate at which the bot keeps up (sustained ≥ 95 % of offere
 with first-reply p99 under ``--goal-ms`` (200) is reported per configuration. CPU seconds of each
 bot process (``/proc``) and of this script are reported per phase. ``--profile DIR`` records
 each phase of the first replica with py-spy (if installed) as collapsed stacks.
+``--history N`` starts from a database in service for a while: N messages sent and N inbound
+events handled before the run (a busy desk writes some 300,000 messages a year).
 """
 
 from __future__ import annotations
@@ -794,6 +796,38 @@ def database(kind: str, folder: Path) -> Iterator[str]:
         admin.dispose()
 
 
+def fill_history(url: str, messages: int) -> None:
+    """A database in service for a while: ``messages`` sent messages (to 5,000 chats) and as
+    many handled inbound events, written before the bot starts."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    count = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :rows) "
+    at = datetime.now(UTC) - timedelta(days=200)
+    if url.startswith("sqlite"):
+        at = at.replace(tzinfo=None)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                count + "INSERT INTO outboxmessage (created_at, platform, chat_id, payload,"
+                " status, attempts, next_attempt_at, sent_at)"
+                " SELECT :at, 'slack', 'H' || CAST(i % 5000 AS TEXT), :payload, 'sent', 1, :at, :at"
+                " FROM n"
+            ),
+            {"rows": messages, "at": at, "payload": json.dumps({"text": "x" * 200})},
+        )
+        connection.execute(
+            text(
+                count + "INSERT INTO inboundevent (platform, key, seen_at)"
+                " SELECT 'slack', 'old-' || CAST(i AS TEXT), :at FROM n"
+            ),
+            {"rows": messages, "at": at},
+        )
+    engine.dispose()
+
+
 # -- phases --------------------------------------------------------------------------------------
 
 
@@ -965,6 +999,13 @@ async def running(
             f"  directory: {len(reporters)} reporters imported in"
             f" {time.perf_counter() - started:.1f} s"
         )
+        if args.history:
+            started = time.perf_counter()
+            fill_history(url, args.history)
+            print(
+                f"  history: {args.history} sent messages and handled events written in"
+                f" {time.perf_counter() - started:.1f} s"
+            )
         replicas = [
             start_replica(config.platform, url, base, folder, i) for i in range(config.replicas)
         ]
@@ -1072,6 +1113,12 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per rate (15)")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds at 5/s first (5)")
     parser.add_argument("--reporters", type=int, default=2000, help="directory size (2000)")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="sent messages and handled events already in the database (0: a new one)",
+    )
     parser.add_argument("--goal-ms", type=float, default=200.0, help="first-reply p99 goal")
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument(
