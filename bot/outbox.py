@@ -100,7 +100,7 @@ def enqueue(
         if reply.chat is not None
     ]
     if rows:
-        session.execute(_ADD_MESSAGES, rows)
+        session.connection().execute(_ADD_MESSAGES, rows)  # not through the ORM
     return len(rows)
 
 
