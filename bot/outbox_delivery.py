@@ -386,7 +386,8 @@ class DeliveryLoop:
         while not self._stopping:
             wait = self.idle_seconds
             try:
-                while await self._deliver_due():
+                # Whatever is queued meanwhile pokes again; only a full batch may leave more.
+                while await self._deliver_due() >= BATCH:
                     pass
                 failures = 0
             except Exception:
