@@ -6,7 +6,6 @@ seed contracts). The models only describe; time arithmetic lives in ``calendar``
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +22,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from sla.durations import format_duration, parse_duration, parse_time_of_day
+from sla.policy_references import check_references
 
 LANGUAGES: tuple[str, ...] = ("nl", "de", "en")
 Lang = Literal["nl", "de", "en"]
@@ -429,111 +429,5 @@ class PolicyDocument(Model):
 
     @model_validator(mode="after")
     def _references(self) -> PolicyDocument:
-        # Each check names the field path it is about, so the loader can point at its line.
-        # All broken references are collected and reported together.
-        problems: list[tuple[str, str]] = []
-
-        def ref(path: str, message: str) -> None:
-            problems.append((path, message))
-
-        for pid, prio in self.priorities.items():
-            for tier in prio.tiers or ():
-                if tier not in self.tiers:
-                    ref(f"priorities.{pid}.tiers", f"names unknown tier {tier!r}")
-        if not any(r.may_file for r in self.roles.values()):
-            ref("roles", "no role may file incidents")
-        for role in self.filing.forward_to:
-            if role not in self.roles:
-                ref("filing.forward_to", f"names unknown role {role!r}")
-        for role in self.escalation.started_by:
-            if role not in self.roles:
-                ref("escalation.started_by", f"names unknown role {role!r}")
-        for level_no, level in enumerate(self.escalation.levels):
-            if not level.role:
-                ref(f"escalation.levels.{level_no}.role", "is empty")
-        for rid, rtype in self.request_types.items():
-            for role in rtype.notify_roles:
-                if role not in self.roles:
-                    ref(f"request_types.{rid}.notify_roles", f"names unknown role {role!r}")
-        self._check_questionnaire(ref)
-        for pid in self.compliance.priorities:
-            if pid not in self.priorities:
-                ref(f"compliance.priorities.{pid}", "is not a priority of this policy")
-        if self.availability:
-            for pid in self.availability.down_priorities:
-                if pid not in self.priorities:
-                    ref("availability.down_priorities", f"names unknown priority {pid!r}")
-            for name in self.availability.exclude_windows:
-                if name not in self.calendar.windows:
-                    ref("availability.exclude_windows", f"names unknown window {name!r}")
-        if self.problems:
-            for pid in self.problems.rca_priorities:
-                if pid not in self.priorities:
-                    ref("problems.rca_priorities", f"names unknown priority {pid!r}")
-        if problems:
-            raise _reference_error(problems)
+        check_references(self)
         return self
-
-    def _check_questionnaire(self, ref: Callable[[str, str], None]) -> None:
-        q = self.questionnaire
-        for qid, question in q.questions.items():
-            answer_ids: set[str] = set()
-            for n, answer in enumerate(question.answers):
-                path = f"questionnaire.questions.{qid}.answers.{n}"
-                if answer.id in answer_ids:
-                    ref(f"{path}.id", f"repeats answer id {answer.id!r}")
-                answer_ids.add(answer.id)
-                if answer.next is not None and answer.next not in q.questions:
-                    ref(f"{path}.next", f"names unknown question {answer.next!r}")
-                if answer.priority is not None and answer.priority not in self.priorities:
-                    ref(f"{path}.priority", f"names unknown priority {answer.priority!r}")
-                rtype = answer.request_type
-                if rtype is not None and rtype not in self.request_types:
-                    ref(f"{path}.request_type", f"names unknown request type {rtype!r}")
-                elif (
-                    rtype is not None
-                    and answer.priority is None
-                    and self.request_types[rtype].prioritised
-                ):
-                    ref(f"{path}", f"request type {rtype!r} needs a priority")
-        seen: set[str] = set()
-
-        def walk(qid: str, trail: tuple[str, ...]) -> None:
-            if qid in trail:
-                ref(f"questionnaire.questions.{qid}", "is part of a loop")
-                return
-            if qid in seen:
-                return
-            seen.add(qid)
-            for answer in q.questions[qid].answers:
-                if answer.next is not None and answer.next in q.questions:
-                    walk(answer.next, (*trail, qid))
-
-        if q.start not in q.questions:
-            ref("questionnaire.start", f"names unknown question {q.start!r}")
-        else:
-            walk(q.start, ())
-            for qid in q.questions:
-                if qid not in seen:
-                    ref(f"questionnaire.questions.{qid}", "is never asked")
-        field_ids: set[str] = set()
-        for n, fld in enumerate(q.fields):
-            if fld.id in field_ids:
-                ref(f"questionnaire.fields.{n}.id", f"repeats field id {fld.id!r}")
-            field_ids.add(fld.id)
-            for rtype in fld.request_types or ():
-                if rtype not in self.request_types:
-                    ref(f"questionnaire.fields.{n}.request_types", f"names unknown {rtype!r}")
-
-
-def _reference_error(problems: list[tuple[str, str]]) -> PydanticCustomError:
-    """One error for pydantic that carries every broken reference (``ctx["errors"]``).
-
-    ``ctx["path"]`` and ``ctx["message"]`` hold the first, so the message reads on its own.
-    """
-    path, message = problems[0]
-    return PydanticCustomError(
-        "reference",
-        "{path}: {message}",
-        {"path": path, "message": message, "errors": [list(p) for p in problems]},
-    )
