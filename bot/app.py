@@ -15,10 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
+from bot.delivery_loop import DeliveryLoop
 from bot.inbox import KEPT, Inbox, Split, forget_handled
 from bot.metrics import HANDLER_LATENCY
 from bot.outbox import Transport
-from bot.outbox_delivery import CONCURRENCY, LEASE, DeliveryLoop
+from bot.outbox_delivery import CONCURRENCY, LEASE
 from bot.timers import TimerRunner
 from handlers.types import Inbound, Reply
 

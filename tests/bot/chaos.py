@@ -26,8 +26,8 @@ from typing import Literal
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.delivery_loop import DeliveryLoop
 from bot.outbox import Transport
-from bot.outbox_delivery import DeliveryLoop
 from sla.models import OutboxMessage
 
 Kind = Literal["5xx", "429", "timeout", "late"]

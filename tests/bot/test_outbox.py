@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.delivery_loop import DeliveryLoop
 from bot.outbox import DeliveryError, enqueue
-from bot.outbox_delivery import INTERRUPTED, MAX_ATTEMPTS, DeliveryLoop, deliver_due
+from bot.outbox_delivery import INTERRUPTED, MAX_ATTEMPTS, deliver_due
 from bot.outbox_payload import from_payload, to_payload
 from handlers.types import Action, Attachment, Button, ChatRef, Choice, Prompt, Reply
 from sla.db import session_scope
