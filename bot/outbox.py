@@ -6,7 +6,8 @@ whose oldest pending message cannot be sent yet waits. A message that keeps fail
 (``status = 'parked'``), visible and retryable, never silently dropped.
 
 This module is the writing side and what a platform's transport implements; sending is
-:mod:`bot.outbox_delivery`.
+:mod:`bot.outbox_delivery` (a round: claim, send, record) and :mod:`bot.delivery_loop` (the
+running bot's task that starts the rounds). The architecture page names this module for both.
 """
 
 from __future__ import annotations
