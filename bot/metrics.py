@@ -20,6 +20,7 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from sla.db import reading
 from sla.models import OPEN_STATUSES, Incident, OutboxMessage, Timer
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def prepare(platforms: Iterable[str]) -> None:
 def database_gauges(engine: Engine) -> list[Metric]:
     """Open incidents, outbox backlog and pending timers, read now (raises if the database
     cannot be read)."""
-    with Session(engine) as session:
+    with reading(engine) as connection, Session(bind=connection) as session:
         open_count = session.execute(
             select(func.count())
             .select_from(Incident)
@@ -185,7 +186,7 @@ class Health:
 
 
 def _ping(engine: Engine) -> None:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         conn.execute(text("SELECT 1"))
 
 

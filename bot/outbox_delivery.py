@@ -26,7 +26,7 @@ from bot.metrics import DELIVERY_FAILURES, DELIVERY_INTERRUPTED, PARKED
 from bot.outbox import DeliveryError, LooksBack, NotKnown, Transport
 from bot.outbox_payload import from_payload
 from handlers.types import ChatRef, Reply
-from sla.db import session_scope
+from sla.db import reading, session_scope
 from sla.models import OutboxMessage, SentMessage
 
 log = logging.getLogger(__name__)
@@ -223,7 +223,7 @@ async def deliver_due(
 
 def _pending(engine: Engine, platforms: list[str]) -> list[Pending]:
     """The oldest pending messages of these platforms (a batch)."""
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         rows = connection.execute(_PENDING, {"platforms": platforms})
         return [Pending(*row) for row in rows]
 
@@ -231,7 +231,7 @@ def _pending(engine: Engine, platforms: list[str]) -> list[Pending]:
 def _sent_before(engine: Engine, row: Pending, key: str) -> str | None:
     """The platform's id of the message sent to the row's chat under ``key``, if any."""
     values = {"platform": row.platform, "chat": row.chat_id, "key": key}
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         found = connection.execute(_MESSAGE_ID, values).scalar()
     return str(found) if found is not None else None
 

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from bot.metrics import TIMER_LAG
 from bot.outbox import enqueue
 from handlers import reminders
-from sla.db import session_scope
+from sla.db import reading, session_scope
 from sla.directory import customer_by_id
 from sla.models import OPEN_STATUSES, Incident, Timer, UTCDateTime
 from sla.schedule import held_until
@@ -112,9 +112,9 @@ def fire_all_due(engine: Engine, now: datetime | None = None) -> int:
 
 
 def next_due(engine: Engine) -> datetime | None:
-    with Session(engine) as session:
+    with reading(engine) as connection:
         query = select(func.min(Timer.due_at)).where(col(Timer.fired_at).is_(None))
-        value = session.execute(query).scalar_one_or_none()
+        value = connection.execute(query).scalar_one_or_none()
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     return None

@@ -11,7 +11,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
@@ -70,6 +70,10 @@ class _WriterTurn:
         self._lock = threading.Lock()
 
     def take(self, connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            # WAL gives a reader its snapshot without the write lock: writers go on meanwhile.
+            connection.exec_driver_sql("BEGIN")
+            return
         info = connection.connection.info  # the DBAPI connection's, kept while it is pooled
         if not info.get(_TURN) and self._lock.acquire(timeout=self.TIMEOUT):
             info[_TURN] = True
@@ -88,6 +92,18 @@ class _WriterTurn:
 
 
 _TURN = "slabot_writer_turn"
+READ_ONLY = "slabot_read_only"
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads only. On a SQLite file its transaction is a snapshot that does
+    not take the write lock (nor the process's writer turn), so it never queues behind a
+    writer nor holds one up; do not write on it (that would bypass the turn). Elsewhere it is
+    a plain connection."""
+    with engine.connect() as connection:
+        connection.execution_options(**{READ_ONLY: True})
+        yield connection
 
 
 def _begin_immediate(connection: Any) -> None:

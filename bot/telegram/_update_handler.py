@@ -37,7 +37,7 @@ from bot.telegram._render import (
 )
 from bot.unreachable import mark_reachable, record_unreachable
 from handlers.types import Action, ChatRef, Reply
-from sla.db import session_scope
+from sla.db import reading, session_scope
 from sla.directory import binding
 from sla.i18n import translator
 
@@ -226,7 +226,7 @@ class UpdateHandler:
         if query.message is None:
             return None
         chat_id = str(query.message.chat.id)
-        with Session(self.app.engine) as session:
+        with reading(self.app.engine) as connection, Session(bind=connection) as session:
             rows = recent_payloads(session, PLATFORM, chat_id, LOOKBACK)
         value = find_value(rows, pressed.action, pressed.value)
         return None if value is None else Pressed(pressed.action, value)

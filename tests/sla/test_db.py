@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from sla.db import make_engine, session_scope
+from sla.db import make_engine, reading, session_scope
 
 WAIT = 10.0  # far below the 30 s a turn not handed on would keep the next one waiting
 
@@ -86,3 +86,43 @@ def test_the_turn_is_handed_on_however_a_transaction_ends(counter: Engine, endin
     assert done.wait(WAIT), "the next transaction is still waiting for the turn"
     thread.join()
     assert _count(counter) == (11 if ending == "commit" else 10)
+
+
+def test_a_reader_neither_waits_for_a_writer_nor_holds_one_up(counter: Engine) -> None:
+    """``reading`` sees the last committed state while another thread holds the write turn in
+    an open transaction, and a writer goes ahead while a reader's transaction is open."""
+    writing, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with session_scope(counter) as session:
+            session.execute(text("UPDATE counter SET n = 5"))
+            writing.set()
+            release.wait(WAIT)
+
+    thread = _in_thread(writer)
+    assert writing.wait(WAIT)
+    seen: list[int] = []
+    reader = _in_thread(lambda: seen.append(_read(counter)))
+    reader.join(WAIT)
+    alive = reader.is_alive()
+    release.set()
+    thread.join(WAIT)
+    assert not alive and seen == [0]  # answered at once, from before the open write
+
+    with reading(counter) as connection:
+        assert connection.execute(text("SELECT n FROM counter")).scalar_one() == 5
+        wrote = _in_thread(lambda: _set(counter, 7))
+        wrote.join(WAIT)
+        assert not wrote.is_alive()
+        assert connection.execute(text("SELECT n FROM counter")).scalar_one() == 5  # snapshot
+    assert _count(counter) == 7
+
+
+def _read(engine: Engine) -> int:
+    with reading(engine) as connection:
+        return int(connection.execute(text("SELECT n FROM counter")).scalar_one())
+
+
+def _set(engine: Engine, n: int) -> None:
+    with session_scope(engine) as session:
+        session.execute(text("UPDATE counter SET n = :n"), {"n": n})
