@@ -8,7 +8,8 @@ Delivery reads the pending messages on every round, and claims a chat's oldest o
 partial index of 0002 (``status = 'pending'``) is not used for a status given as a bound
 parameter: SQLite matches a partial index's condition only against literals (and a
 statement PostgreSQL has prepared may be planned for any value). So SQLite read every row
-ever sent: 70 ms a round with a year's 300,000 sent messages. An index led by the status
+ever sent, every round: with a year's 300,000 sent messages a Slack report cost four times the
+CPU (BENCHMARKS.md, "Load", sixth round). An index led by the status
 serves every status, bound or literal. A pressed Telegram button whose value was too long
 for its data is looked up in the chat's latest messages: they get an index too, as do the
 staff's list of open incidents and the open-incidents gauge.
