@@ -18,7 +18,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from sla.db import reading
 from sla.models import OPEN_STATUSES, Incident, OutboxMessage, Timer
@@ -72,18 +72,18 @@ def prepare(platforms: Iterable[str]) -> None:
 def database_gauges(engine: Engine) -> list[Metric]:
     """Open incidents, outbox backlog and pending timers, read now (raises if the database
     cannot be read)."""
-    with reading(engine) as connection, Session(bind=connection) as session:
-        open_count = session.execute(
+    with reading(engine) as connection:
+        open_count = connection.execute(
             select(func.count())
             .select_from(Incident)
             .where(col(Incident.status).in_([s.value for s in OPEN_STATUSES]))
         ).scalar_one()
-        backlog = session.execute(
+        backlog = connection.execute(
             select(OutboxMessage.status, func.count())
             .where(col(OutboxMessage.status).in_(OUTBOX_STATUSES))  # sent rows only grow
             .group_by(col(OutboxMessage.status))
         ).all()
-        pending_timers = session.execute(
+        pending_timers = connection.execute(
             select(func.count()).select_from(Timer).where(col(Timer.fired_at).is_(None))
         ).scalar_one()
     outbox = GaugeMetricFamily(

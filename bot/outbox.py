@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from bot.outbox_payload import to_payload
@@ -106,7 +107,7 @@ def enqueue(
 
 
 def recent_payloads(
-    session: Session, platform: str, chat_id: str, limit: int
+    connection: Connection, platform: str, chat_id: str, limit: int
 ) -> list[Mapping[str, Any]]:
     """The payloads of the last ``limit`` messages written for a chat, newest first (an index
     finds them, however many the chat or the others have had)."""
@@ -117,4 +118,4 @@ def recent_payloads(
         .order_by(col(OutboxMessage.id).desc())
         .limit(limit)
     )
-    return list(session.exec(query).all())
+    return list(connection.execute(query).scalars())

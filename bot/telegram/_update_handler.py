@@ -18,7 +18,6 @@ from collections.abc import Coroutine, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlmodel import Session
 from telegram import CallbackQuery, ChatMember, ChatMemberUpdated, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -226,7 +225,7 @@ class UpdateHandler:
         if query.message is None:
             return None
         chat_id = str(query.message.chat.id)
-        with reading(self.app.engine) as connection, Session(bind=connection) as session:
-            rows = recent_payloads(session, PLATFORM, chat_id, LOOKBACK)
+        with reading(self.app.engine) as connection:
+            rows = recent_payloads(connection, PLATFORM, chat_id, LOOKBACK)
         value = find_value(rows, pressed.action, pressed.value)
         return None if value is None else Pressed(pressed.action, value)

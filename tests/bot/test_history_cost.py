@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from bot.metrics import database_gauges
 from bot.outbox import recent_payloads
@@ -89,8 +88,8 @@ def test_a_delivery_round_reads_no_sent_messages(sqlite_engine: Engine) -> None:
 
 def test_the_gauges_and_a_chats_latest_messages_read_no_history(sqlite_engine: Engine) -> None:
     def latest() -> None:
-        with Session(sqlite_engine) as session:
-            assert len(recent_payloads(session, "telegram", "1", 10)) == 10
+        with sqlite_engine.connect() as connection:
+            assert len(recent_payloads(connection, "telegram", "1", 10)) == 10
 
     fresh = _cost(sqlite_engine, lambda: database_gauges(sqlite_engine))
     _sent_history(sqlite_engine, HISTORY)
