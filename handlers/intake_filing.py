@@ -15,7 +15,8 @@ from handlers.people import Person
 from handlers.types import Action, Button, Choice, Prompt, Reply
 from sla.clock import clock_for
 from sla.directory import contact_by_id, customer_by_id
-from sla.models import Contact, Customer, Draft
+from sla.i18n import Translator
+from sla.models import Contact, Customer, Draft, Incident
 from sla.policy import Policy
 from sla.questionnaire import fields_for, outcome
 from sla.report_words import kind_name
@@ -132,6 +133,14 @@ def file(session: Session, person: Person, draft: Draft, now: datetime) -> list[
         reporter=contact,
         assignee=None,
         now=now,
-        headline=lambda reader: reader._("New incident {ref}", ref=incident.ref),
+        headline=lambda reader: headline(reader, policy, incident),
     )
     return replies
+
+
+def headline(t: Translator, policy: Policy, incident: Incident) -> str:
+    """The new card's first line: an incident says so; a complaint or a change request is a
+    report of its own kind (Plek 6.1: a complaint is no incident)."""
+    if incident.priority is not None:
+        return t._("New incident {ref}", ref=incident.ref)
+    return t._("New report {ref} ({kind})", ref=incident.ref, kind=kind_label(t, policy, incident))

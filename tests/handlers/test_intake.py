@@ -127,11 +127,14 @@ def test_text_after_incident_command_prefills_the_description(chat: ChatDriver) 
 
 def test_request_type_with_own_targets(chat: ChatDriver) -> None:
     """A Plek complaint is filed as a request type with its own 1- and 2-workday targets."""
-    chat.report("anna", "3", "Niet tevreden", "ja")
+    replies = chat.report("anna", "3", "Niet tevreden", "ja")
     incident = chat.incident("PLEK-1")
     assert incident.request_type == "complaint" and incident.priority is None
     assert incident.response_due == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
     assert incident.resolution_due == datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    # The support card calls it a complaint, not an incident (6.1 treats complaints apart).
+    [card] = [r for r in replies if "card" in r.tags]
+    assert card.text == "Nieuwe melding PLEK-1 (Klacht)"
 
 
 def test_perplex_first_class_may_file_prio1(chat: ChatDriver) -> None:
