@@ -11,7 +11,7 @@ from handlers.people import support_language
 from handlers.types import Action, Button, ChatRef, Reply
 from sla.directory import support_chats
 from sla.i18n import Translator, translator
-from sla.models import Contact, Customer, Incident, Staff, Status
+from sla.models import Contact, Customer, Incident, Problem, Staff, Status
 from sla.policy import Policy
 from sla.report_words import kind_name
 from sla.service import policy_of
@@ -56,20 +56,36 @@ def incident_facts(
     ]
     open_now = incident.status in (Status.OPEN, Status.ACKNOWLEDGED, Status.WAITING)
     if incident.acknowledged_at is None and open_now:
-        facts.append((t._("Response due"), due_text(t, incident.response_due, now, tz, paused)))
+        # A target the contract leaves empty stays "no deadline" while the incident waits.
+        paused_here = paused and _has_target(policy, incident, "response")
+        facts.append(
+            (t._("Response due"), due_text(t, incident.response_due, now, tz, paused_here))
+        )
     if open_now:
         facts.append((t._("Resolution due"), _resolution_due(t, incident, policy, now, paused)))
     return facts
 
 
+def _has_target(policy: Policy, incident: Incident, which: str) -> bool:
+    kind = policy.kind(incident.priority or incident.request_type)
+    rule = kind.response if which == "response" else kind.resolution
+    return rule is not None and not rule.none
+
+
+def starts_at_root_cause(incident: Incident, policy: Policy) -> bool:
+    """Whether the incident's resolution clock starts when the root cause is known
+    (Infravision 3.2) rather than at the report."""
+    rule = policy.kind(incident.priority or incident.request_type).resolution
+    return rule is not None and not rule.none and rule.start == "root_cause"
+
+
 def _resolution_due(
     t: Translator, incident: Incident, policy: Policy, now: datetime, paused: bool
 ) -> str:
-    rule = policy.kind(incident.priority or incident.request_type).resolution
-    waits = rule is not None and not rule.none and rule.start == "root_cause"
-    if waits and incident.root_cause_at is None:
+    if starts_at_root_cause(incident, policy) and incident.root_cause_at is None:
         return t._("starts when the root cause is known")
-    return due_text(t, incident.resolution_due, now, policy.doc.calendar.timezone, paused)
+    paused_here = paused and _has_target(policy, incident, "resolution")
+    return due_text(t, incident.resolution_due, now, policy.doc.calendar.timezone, paused_here)
 
 
 def staff_buttons(t: Translator, incident: Incident, policy: Policy) -> tuple[Button, ...]:
@@ -97,10 +113,7 @@ def staff_buttons(t: Translator, incident: Incident, policy: Policy) -> tuple[Bu
 
 
 def _waits_for_root_cause(incident: Incident, policy: Policy) -> bool:
-    if incident.root_cause_at is not None:
-        return False
-    rule = policy.kind(incident.priority or incident.request_type).resolution
-    return rule is not None and not rule.none and rule.start == "root_cause"
+    return incident.root_cause_at is None and starts_at_root_cause(incident, policy)
 
 
 def card_key(incident: Incident, chat: ChatRef) -> str:
@@ -132,6 +145,8 @@ def cards(
         if incident.escalation_level:
             level = policy.doc.escalation.levels[incident.escalation_level - 1]
             facts.append((t._("Escalated to"), level.label.get(t.lang)))
+        if incident.problem_id is not None:
+            facts.append((t._("Problem"), _problem_text(t, session, incident, incident.problem_id)))
         for field_id, value in incident.fields.items():
             label = next(
                 (f.label.get(t.lang) for f in policy.doc.questionnaire.fields if f.id == field_id),
@@ -152,3 +167,21 @@ def cards(
             )
         )
     return replies
+
+
+def _problem_text(t: Translator, session: Session, incident: Incident, problem_id: int) -> str:
+    """The linked problem, and whether its root-cause analysis is still asked for."""
+    problem = session.get(Problem, problem_id)
+    if problem is None:
+        return "?"
+    if problem.root_cause:
+        return t._(
+            "{problem} · root cause: {analysis}", problem=problem.ref, analysis=problem.root_cause
+        )
+    if problem.rca_required:
+        return t._(
+            "{problem} · root-cause analysis asked for (/problem {ref} rca <analysis>)",
+            problem=problem.ref,
+            ref=incident.ref,
+        )
+    return t._("{problem} · {title}", problem=problem.ref, title=problem.title)

@@ -49,6 +49,12 @@ def error_text(t: Translator, error: ServiceError) -> str:
         ),
         "other_customer": lambda: t._("That problem belongs to another customer."),
         "already_linked": lambda: t._("{ref} is linked to {problem} already.", **error.params),
+        "no_problem": lambda: t._(
+            "{ref} is linked to no problem. Link it first: /problem {ref} PRB-3", **error.params
+        ),
+        "analysis_required": lambda: t._(
+            "Please give the analysis: /problem {ref} rca <analysis>", **error.params
+        ),
     }
     make = messages.get(error.code)
     return make() if make else t._("That cannot be done now.")

@@ -160,6 +160,10 @@ def _ask_text(
 def text_answer(session: Session, draft: Draft, event: Text, now: datetime) -> list[Reply]:
     """The words a staff action was waiting for."""
     person = identify(session, event.user, event.chat)
+    if is_staff(person) and draft.ref is not None and not event.text.strip():
+        # Nothing said: ask again, the action still waits for its words.
+        data = {key: str(value) for key, value in draft.data.items()}
+        return _ask_text(session, person, draft.ref, draft.kind, now, data)
     delete_draft(session, draft)
     if not is_staff(person) or draft.ref is None:
         return refuse_non_staff(person)

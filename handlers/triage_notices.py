@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers.cards import cards, kind_label
+from handlers.cards import cards, kind_label, starts_at_root_cause
 from handlers.people import contacts_to_write, reporter_chat
 from handlers.types import Action, Reply
 from sla.directory import contacts_with_role, staff_by_id
@@ -63,8 +63,10 @@ def _tell_reporter(
         ),
         Action.RESUME: lambda: t._("{ref}: support is working on it again.", ref=ref),
         Action.RESOLVE: lambda: t._("{ref} is resolved. What was done: {note}", ref=ref, note=text),
-        Action.ROOT_CAUSE: lambda: t._(
-            "{ref}: the cause has been found; the resolution time now runs.", ref=ref
+        Action.ROOT_CAUSE: lambda: (
+            t._("{ref}: the cause has been found; the resolution time now runs.", ref=ref)
+            if starts_at_root_cause(incident, policy)
+            else t._("{ref}: the cause has been found.", ref=ref)
         ),
         Action.REOPEN: lambda: t._("{ref} was reopened: {reason}", ref=ref, reason=text),
         Action.CLOSE: lambda: t._("{ref} is closed.", ref=ref),

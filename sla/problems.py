@@ -1,5 +1,6 @@
 """Problems: the cause several incidents share. Opening one (numbered ``PRB-…``), linking an
-incident to it, and the RCA problem a policy opens by itself for some priorities.
+incident to it, the RCA problem a policy opens by itself for some priorities (Infravision 2.3:
+every Top incident), and recording its root-cause analysis.
 """
 
 from __future__ import annotations
@@ -53,3 +54,27 @@ def open_rca_problem(session: Session, incident: Incident, policy: Policy, now: 
         now=now,
     )
     link_problem(session=session, incident=incident, problem=problem, actor=SYSTEM, now=now)
+
+
+def record_rca(
+    *, session: Session, incident: Incident, analysis: str, actor: Actor, now: datetime
+) -> Problem:
+    """The root-cause analysis of the problem ``incident`` is linked to, kept on the problem
+    and in the incident's log."""
+    problem = session.get(Problem, incident.problem_id) if incident.problem_id else None
+    if problem is None:
+        raise ServiceError("no_problem", ref=incident.ref)
+    if not analysis.strip():
+        raise ServiceError("analysis_required", ref=incident.ref)
+    problem.root_cause = analysis.strip()
+    session.add(problem)
+    record(
+        session,
+        incident,
+        "rca_recorded",
+        actor=actor,
+        now=now,
+        problem=problem.ref,
+        reason=problem.root_cause,
+    )
+    return problem

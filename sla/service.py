@@ -26,7 +26,7 @@ from sla.models import OPEN_STATUSES, Contact, Customer, Incident, Staff, Status
 from sla.numbering import next_number
 from sla.pauses import end_pause, resume, wait_on_customer
 from sla.policy import Policy
-from sla.problems import link_problem, open_problem, open_rca_problem
+from sla.problems import link_problem, open_problem, open_rca_problem, record_rca
 from sla.service_errors import ServiceError, require_status
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "policy_of",
     "recompute_deadlines",
     "record",
+    "record_rca",
     "record_root_cause",
     "reopen",
     "resolve",

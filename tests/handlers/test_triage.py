@@ -133,10 +133,72 @@ def test_root_cause_starts_infravision_resolution_clock(chat: ChatDriver) -> Non
 
 
 def test_top_incident_opens_a_problem_for_root_cause_analysis(chat: ChatDriver) -> None:
-    """Infravision 2.3: every Top incident gets a root-cause analysis problem record."""
-    chat.report("emma", "1", "1", "1", "Down", "Open it", "yes")
+    """Infravision 2.3: every Top incident gets a root-cause analysis problem record; the
+    card asks support for the analysis until it is recorded."""
+    replies = chat.report("emma", "1", "1", "1", "Down", "Open it", "yes")
     assert chat.incident("IV-1").problem_id is not None
     assert "problem_linked" in [e.kind for e in chat.events("IV-1")]
+    card = to(replies, "support")[0]
+    assert dict(card.facts)["Problem"] == (
+        "PRB-1 · root-cause analysis asked for (/problem IV-1 rca <analysis>)"
+    )
+    empty = chat.say("support", "/problem IV-1 rca   ", chat="support")
+    assert empty[0].text == "Please give the analysis: /problem IV-1 rca <analysis>"
+    replies = chat.say("support", "/problem IV-1 rca Expired certificate", chat="support")
+    assert replies[0].text == "PRB-1: the root-cause analysis is recorded."
+    card = to(replies, "support")[0]
+    assert dict(card.facts)["Problem"] == "PRB-1 · root cause: Expired certificate"
+    event = chat.events("IV-1")[-1]
+    assert (event.kind, event.reason, event.data) == (
+        "rca_recorded",
+        "Expired certificate",
+        {"problem": "PRB-1"},
+    )
+
+
+def test_rca_needs_a_linked_problem(chat: ChatDriver) -> None:
+    """An incident without a problem has no analysis to record; nothing changes."""
+    _plek_p1(chat)
+    replies = chat.say("support", "/problem PLEK-1 rca Certificaat", chat="support")
+    assert replies[0].text == (
+        "PLEK-1 is linked to no problem. Link it first: /problem PLEK-1 PRB-3"
+    )
+    assert [e.kind for e in chat.events("PLEK-1")] == ["reported"]
+
+
+def test_root_cause_where_the_clock_runs_from_the_report(chat: ChatDriver) -> None:
+    """Plek's resolution runs from the report: the reporter hears the cause is found, not that
+    a resolution time now starts; the deadline stays."""
+    _plek_p1(chat)
+    due = chat.incident("PLEK-1").resolution_due
+    replies = chat.say("support", "/rootcause PLEK-1", chat="support")
+    assert to(replies, "anna")[0].text == "PLEK-1: de oorzaak is gevonden."
+    assert chat.incident("PLEK-1").resolution_due == due
+
+
+def test_a_blank_answer_is_asked_again_and_the_action_still_waits(chat: ChatDriver) -> None:
+    """Staff who send nothing but spaces are asked again; the next real answer counts."""
+    _plek_p1(chat)
+    chat.say("support", "/priority PLEK-1 P3", chat="support")
+    again = chat.say("support", "   ", chat="support")
+    assert again[0].prompt is not None and "P3" in again[0].text
+    chat.say("support", "Alleen traag", chat="support")
+    assert chat.incident("PLEK-1").priority == "P3"
+    chat.say("support", "/wait PLEK-1", chat="support")
+    again = chat.say("support", "  ", chat="support")
+    assert again[0].prompt is not None and chat.incident("PLEK-1").status == "open"
+    chat.say("support", "Welke browser?", chat="support")
+    assert chat.incident("PLEK-1").status == "waiting"
+
+
+def test_a_target_without_deadline_is_not_paused(chat: ChatDriver) -> None:
+    """Plek has no response time (a target left empty is no deadline): while the incident
+    waits, the card still says so, not "paused"."""
+    _plek_p1(chat)
+    replies = chat.say("support", "/wait PLEK-1 Welke browser?", chat="support")
+    facts = dict(to(replies, "support")[0].facts)
+    assert facts["Reactie uiterlijk"] == "geen termijn"
+    assert facts["Oplossen uiterlijk"] == "gepauzeerd"
 
 
 def test_staff_link_recurring_incidents_to_a_problem(chat: ChatDriver) -> None:
