@@ -2,10 +2,11 @@
 
 An incident whose priority the policy lists in ``availability.down_priorities`` (the service is
 down: Plek/Pluvo/Klik P1, Infravision Top) records an outage from its report until its
-resolution, or until ``now`` while it lasts. Staff can correct either end (the service went down
-before anyone reported it), count an incident of another priority, or leave one out (a cause the
-contract excludes, e.g. force majeure, Plek 2.4.2); each correction is an ``outage_corrected``
-event in the incident's audit trail, with the reason.
+resolution, or until ``now`` while it lasts, unless its reporter gave an answer the policy lists
+in ``availability.up_answers`` (Klik: a data leak is P1 but no outage). Staff can correct either
+end (the service went down before anyone reported it), count an incident of another priority, or
+leave one out (a cause the contract excludes, e.g. force majeure, Plek 2.4.2); each correction
+is an ``outage_corrected`` event in the incident's audit trail, with the reason.
 """
 
 from __future__ import annotations
@@ -50,7 +51,14 @@ def outage_of(
 ) -> Outage | None:
     """The outage an incident records after correction, or None when it records none."""
     availability = policy.doc.availability
-    down = availability is not None and incident.priority in availability.down_priorities
+    down = (
+        availability is not None
+        and incident.priority in availability.down_priorities
+        and not any(
+            incident.answers.get(question) in answers
+            for question, answers in availability.up_answers.items()
+        )
+    )
     counts = correction.counts if correction and correction.counts is not None else down
     if not counts:
         return None

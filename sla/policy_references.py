@@ -49,6 +49,15 @@ def check_references(doc: PolicyDocument) -> None:
         for pid in doc.availability.down_priorities:
             if pid not in doc.priorities:
                 ref("availability.down_priorities", f"names unknown priority {pid!r}")
+        questions = doc.questionnaire.questions
+        for qid, answers in doc.availability.up_answers.items():
+            if qid not in questions:
+                ref(f"availability.up_answers.{qid}", "is not a question of this policy")
+                continue
+            known = {answer.id for answer in questions[qid].answers}
+            for aid in answers:
+                if aid not in known:
+                    ref(f"availability.up_answers.{qid}", f"names unknown answer {aid!r}")
         for name in doc.availability.exclude_windows:
             if name not in doc.calendar.windows:
                 ref("availability.exclude_windows", f"names unknown window {name!r}")

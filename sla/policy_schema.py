@@ -312,10 +312,21 @@ class AvailabilityTarget(Model):
 
 
 class Credit(Model):
+    """Money back for a month below ``below``, to be claimed within ``claim_within`` (a
+    duration) or ``claim_within_months`` calendar months (Plek 6.3: "binnen één maand") after
+    the month ends."""
+
     below: float
     credit_percent: float
     claim_within: Duration | None = None
+    claim_within_months: int | None = Field(default=None, ge=1)
     clause: str | None = None
+
+    @model_validator(mode="after")
+    def _one_claim_term(self) -> Credit:
+        if self.claim_within is not None and self.claim_within_months is not None:
+            raise ValueError("give claim_within or claim_within_months, not both")
+        return self
 
 
 class Consequence(Model):
@@ -329,8 +340,13 @@ class Consequence(Model):
 
 
 class Availability(Model):
+    """How available the service must be, and what counts as down: an incident of one of
+    ``down_priorities``, unless its reporter gave one of ``up_answers`` (question id → answer
+    ids: Klik's P1 is a total outage *or* a large data leak, and a leak leaves the service up)."""
+
     targets: tuple[AvailabilityTarget, ...] = Field(min_length=1)
     down_priorities: tuple[str, ...] = ()
+    up_answers: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     exclude_windows: tuple[str, ...] = ()
     exclude_planned_maintenance: bool = False
     max_interruptions_per_month: int | None = None

@@ -17,6 +17,7 @@ from typing import Any
 from sla.models import MaintenanceWindow
 from sla.outages import Outage
 from sla.report_incidents import IncidentResult, TargetResult
+from sla.report_words import floored
 from sla.reports import Assessment, ComplianceReport, Share
 from sla.reports_availability import AvailabilityReport, MonthFigure, Right
 
@@ -33,7 +34,7 @@ def seconds(value: float | None) -> int | None:
 
 
 def percent(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+    return None if value is None else floored(value, 4)
 
 
 def _share(share: Share | None) -> dict[str, Any] | None:

@@ -196,7 +196,7 @@ def availability_table(t: Translator, policy: Policy, report: AvailabilityReport
         if report.max_interruptions is not None:
             mark = "✓" if figure.interruptions <= report.max_interruptions else "✗"
             interruptions = f"{interruptions} / {report.max_interruptions} {mark}"
-        downtime = max(w.down for w in figure.windows)
+        downtime = sum(w.down for w in figure.windows)  # the windows do not overlap
         rows.append(
             [
                 name,

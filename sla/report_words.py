@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
 
 from sla.i18n import Translator
 from sla.policy import Policy
@@ -27,7 +28,14 @@ def kind_name(t: Translator, policy: Policy, kind: str) -> str:
 def pct(t: Translator, value: float | None) -> str:
     if value is None:
         return DASH
-    return t._("{value} %", value=t.number(round(value, 3)))
+    return t._("{value} %", value=t.number(floored(value, 3)))
+
+
+def floored(value: float, places: int) -> float:
+    """``value`` rounded down to ``places`` decimals (as written: ``98.9`` stays ``98.9``), so
+    that a figure just below a threshold never reads as the threshold itself."""
+    step = Decimal(1).scaleb(-places)
+    return float(Decimal(repr(value)).quantize(step, rounding=ROUND_FLOOR))
 
 
 def month_name(t: Translator, month: Month) -> str:

@@ -22,7 +22,7 @@ month it starts.
 Rights, each with the months and figures that support it:
 
 - a credit (Plek 6.3: 1 % of the monthly fee) for each month below its threshold, to be claimed
-  within the policy's ``claim_within`` after the month ends;
+  within the policy's ``claim_within`` (or ``claim_within_months``) after the month ends;
 - a review (Pluvo 7.2) or termination (Plek 6.3, Pluvo 7.2.1) right after ``consecutive_months``
   months in a row below the threshold. Plek's exception: two months in the run that one incident
   spans (it starts in the first and ends in the second, the contract's own definition) count as
@@ -36,10 +36,12 @@ Thresholds are compared with the first availability target's figure ("below 98.9
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -50,7 +52,7 @@ from sla.maintenance import maintenance_windows, planned
 from sla.models import Customer, MaintenanceWindow
 from sla.outages import Outage, outages
 from sla.policy import Policy
-from sla.policy_schema import Availability, Consequence
+from sla.policy_schema import Availability, Consequence, Credit
 from sla.report_incidents import evaluate_between, missed_targets
 from sla.report_period import Month, Period
 from sla.reports import clip
@@ -58,6 +60,9 @@ from sla.service import policy_of
 from sla.spans import Span, clipped, merged, minus, overlap, total, weekly_spans
 
 WindowName = Literal["24x7", "office", "outside_office"]
+
+
+PLACES = 10_000  # availability figures have four decimals
 
 
 class NoAvailability(LookupError):
@@ -75,9 +80,13 @@ class WindowFigure:
 
     @property
     def percent(self) -> float | None:
+        """Rounded down to four decimals, computed exactly: a figure just below a threshold
+        never reads as the threshold itself ("98.9 % is below 98.9 %"), and one exactly at it
+        is not pushed below by floating-point error."""
         if self.measured <= 0:
             return None
-        return 100.0 * (self.measured - self.down) / self.measured
+        exact = 100 * (Fraction(self.measured) - Fraction(self.down)) / Fraction(self.measured)
+        return float(Fraction(math.floor(exact * PLACES), PLACES))
 
     @property
     def met(self) -> bool | None:
@@ -263,7 +272,7 @@ def _rights(
         for month in in_period:
             figure = figures[month]
             if figure.percent is not None and figure.percent < credit.below:
-                claim_by = month.end(tz) + credit.claim_within if credit.claim_within else None
+                claim_by = _claim_by(credit, month, tz)
                 rights.append(
                     Right(
                         "credit",
@@ -300,6 +309,15 @@ def _rights(
             )
     order = ("credit", "review", "termination")
     return tuple(sorted(rights, key=lambda r: (r.month, order.index(r.kind))))
+
+
+def _claim_by(credit: Credit, month: Month, tz: ZoneInfo) -> datetime | None:
+    """The first instant too late to claim the credit of ``month``."""
+    if credit.claim_within_months is not None:
+        return month.back(-1 - credit.claim_within_months).start(tz)
+    if credit.claim_within is not None:
+        return month.end(tz) + credit.claim_within
+    return None
 
 
 def _runs(

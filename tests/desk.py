@@ -49,6 +49,7 @@ class Desk:
         priority: str | None,
         when: datetime,
         request_type: str = "incident",
+        answers: dict[str, str] | None = None,
     ) -> Incident:
         customer = self.customer(customer_id)
         reporter = self.session.exec(
@@ -60,7 +61,7 @@ class Desk:
             reporter=reporter,
             request_type=request_type,
             priority=priority,
-            answers={},
+            answers=answers or {},
             fields={"description": "test"},
             language="en",
             now=when,
@@ -129,10 +130,15 @@ class Desk:
         return incident
 
     def outage(
-        self, customer_id: str, priority: str, start: datetime, end: datetime | None
+        self,
+        customer_id: str,
+        priority: str,
+        start: datetime,
+        end: datetime | None,
+        answers: dict[str, str] | None = None,
     ) -> Incident:
         """An incident of ``priority`` reported at ``start`` and resolved at ``end``."""
-        incident = self.open(customer_id, priority, start)
+        incident = self.open(customer_id, priority, start, answers=answers)
         if end is not None:
             self.resolve(incident, end)
         return incident

@@ -266,6 +266,21 @@ def test_every_broken_reference_is_reported(tmp_path: Path) -> None:
     ]
 
 
+def test_up_answers_must_name_a_question_and_its_answers(tmp_path: Path) -> None:
+    """``availability.up_answers`` (answers that leave the service up at a down priority)
+    may only name questions and answers the questionnaire has."""
+    text = MINI + (
+        "availability:\n"
+        "  targets: [{percent: 99}]\n"
+        "  down_priorities: [P1]\n"
+        "  up_answers: {impact: [nope], colour: [red]}\n"
+    )
+    assert errors_of(write(tmp_path, text)) == [
+        "mini.yaml:41 availability.up_answers.impact: names unknown answer 'nope'",
+        "mini.yaml:41 availability.up_answers.colour: is not a question of this policy",
+    ]
+
+
 WISH_FIELD = """\
   fields:
     - {id: d, label: {nl: D, de: D, en: D}, request_types: [wish]}

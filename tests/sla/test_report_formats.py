@@ -101,7 +101,7 @@ def test_availability_json_and_csv(reports: tuple[ComplianceReport, Availability
     assert (window["measured_seconds"], window["downtime_seconds"]) == (745 * 3600, 9 * 3600)
     assert window["percent"] == round(100 * (1 - 9 / 745), 4)
     (credit,) = data["rights"]
-    assert (credit["right"], credit["claim_by"]) == ("credit", "2026-12-02T00:00:00+01:00")
+    assert (credit["right"], credit["claim_by"]) == ("credit", "2026-12-01T00:00:00+01:00")
     assert data["outages"][0]["seconds"] == 9 * 3600
     (row,) = csv.DictReader(io.StringIO(availability_csv(reports[1])))
     assert tuple(row) == AVAILABILITY_COLUMNS

@@ -82,3 +82,22 @@ def test_warnings_read_as_sentences() -> None:
     assert "uiterlijk di 24 nov 08:30" in warning_text(
         translator("nl"), warning, "Europe/Amsterdam"
     )
+
+
+def test_the_downtime_column_adds_up_the_windows(sqlite_engine: Engine) -> None:
+    """Infravision measures inside and outside support hours apart; the table's downtime is
+    the month's whole: 1.5 h inside (Tue 10:00-11:30) and 3 h outside (Wed 01:00-04:00)."""
+    load_demo_directory(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        desk = Desk(session)
+        desk.outage("gemeente", "Top", at(2026, 11, 24, 10), at(2026, 11, 24, 11, 30))
+        desk.outage("gemeente", "Top", at(2026, 11, 25, 1), at(2026, 11, 25, 4))
+    with session_scope(sqlite_engine) as session:
+        gemeente = session.get(Customer, "gemeente")
+        assert gemeente is not None
+        report = availability_report(
+            session, gemeente, parse_period("2026-11"), at(2026, 12, 1, 12)
+        )
+    assert [w.down for w in report.months[0].windows] == [5400, 10800]
+    text = availability_table(translator("en"), builtin_policy("infravision"), report)
+    assert "4 hours 30 minutes" in text

@@ -14,17 +14,21 @@ from sla.reports import Share
 @pytest.mark.parametrize(
     ("lang", "percent", "month", "period"),
     [
-        ("en", "99.853 %", "Oct 2026", "May 2026 to Oct 2026"),
-        ("nl", "99,853 %", "okt 2026", "mei 2026 tot en met okt 2026"),
-        ("de", "99,853 %", "Okt 2026", "Mai 2026 bis Okt 2026"),
+        ("en", "99.852 %", "Oct 2026", "May 2026 to Oct 2026"),
+        ("nl", "99,852 %", "okt 2026", "mei 2026 tot en met okt 2026"),
+        ("de", "99,852 %", "Okt 2026", "Mai 2026 bis Okt 2026"),
     ],
 )
 def test_numbers_months_and_periods_per_language(
     lang: str, percent: str, month: str, period: str
 ) -> None:
-    """Decimal signs, month names and ranges follow the reader's language."""
+    """Decimal signs, month names and ranges follow the reader's language. A percentage is
+    rounded down (99.8525… reads 99.852), so a figure just below a threshold never reads as
+    the threshold; one exactly on it keeps its digits."""
     t = translator(lang)
     assert pct(t, 100 * 677 / 678) == percent and pct(t, None) == DASH
+    sign = "." if lang == "en" else ","
+    assert pct(t, 98.89996) == f"98{sign}899 %" and pct(t, 98.9) == f"98{sign}9 %"
     assert month_name(t, parse_period("2026-10").first) == month
     assert period_name(t, parse_period("2026-05..2026-10")) == period
     assert period_name(t, parse_period("2026")) == "2026"
