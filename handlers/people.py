@@ -108,12 +108,17 @@ def contacts_to_write(
 
 
 def staff_chats(staff: Staff) -> list[ChatRef]:
-    chats = [ChatRef("console", staff.handle)]
+    """A staff member's private chats: on Slack and Telegram where the directory has their ids.
+
+    Only someone with neither (the demo's staff) is written to in the console: a console
+    message queued for anyone else would wait in the outbox for ever, since ``slabot run``
+    does not deliver to the console."""
+    chats = []
     if staff.slack_user_id:
         chats.append(ChatRef("slack", staff.slack_user_id))
     if staff.telegram_user_id:
         chats.append(ChatRef("telegram", staff.telegram_user_id))
-    return chats
+    return chats or [ChatRef("console", staff.handle)]
 
 
 def reporter_chat(incident: Incident, reporter: Contact) -> ChatRef | None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
+
+from sla.db import session_scope
+from sla.models import Staff
 from tests.chat import ChatDriver, origin, to
 
 
@@ -39,6 +43,18 @@ def test_escalate_pings_the_next_level(chat: ChatDriver) -> None:
     assert to(replies, "support")[0].key == "card:PLEK-1:console:support"
     event = chat.events("PLEK-1")[-1]
     assert event.kind == "escalated" and event.actor_kind == "contact"
+
+
+def test_staff_on_a_chat_platform_are_pinged_there_only(chat: ChatDriver) -> None:
+    """Lisa has a Telegram id: her ping goes to Telegram and nowhere else. A console copy
+    would wait in the outbox for ever under ``slabot run``, which does not deliver there."""
+    with session_scope(chat.engine) as session:
+        lisa = session.exec(select(Staff).where(Staff.handle == "lisa")).one()
+        lisa.telegram_user_id = "2002"
+    chat.report("anna", "1", "1", "Plek plat", "ja")
+    replies = chat.say("anna", "/escalate PLEK-1")
+    pings = [r for r in replies if "escalation" in r.tags]
+    assert [(r.chat.platform, r.chat.id) for r in pings if r.chat] == [("telegram", "2002")]
 
 
 def test_escalate_twice_reaches_level_two_then_the_top(chat: ChatDriver) -> None:
