@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from handlers.cards import kind_label
-from handlers.escalation import raise_level
+from handlers.escalation import pings, raise_level
 from handlers.people import reader_language, staff_chats, support_language
 from handlers.types import Action, Button, ChatRef, Reply
 from sla.directory import customer_by_id, staff_by_id, support_chats
@@ -147,12 +147,15 @@ def _breach(
 def _escalate_to(
     session: Session, incident: Incident, customer: Customer, timer: Timer, now: datetime
 ) -> list[Reply]:
-    if incident.escalation_level >= timer.level:
-        return []
-
     def why(t: Translator) -> str:
         return t._("the {target} deadline was missed", target=_target_name(t, timer.target))
 
+    if incident.escalation_level >= timer.level:
+        # Escalated already (the other deadline's ladder, or /escalate): a missed deadline is
+        # news all the same, so the people at the current level hear of it; the ladder stays.
+        if timer.kind == "breach" and incident.escalation_level > 0:
+            return pings(session, incident, customer, policy_of(customer), now, why=why)
+        return []
     try:
         return raise_level(session, incident, customer, SYSTEM, now, why=why)
     except ServiceError:

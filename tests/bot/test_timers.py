@@ -183,12 +183,32 @@ def test_level_without_people_is_skipped(chat: ChatDriver) -> None:
 
 
 def test_contact_escalation_moves_the_ladder(chat: ChatDriver) -> None:
-    """After a contact's /escalate to level 1, the breach does not ping level 1 again."""
+    """After a contact's /escalate to level 1, the breach does not raise the level again; the
+    team lead, who was asked by the contact, is told that the deadline is now missed too."""
     chat.report("anna", "1", "1", "Plat", "ja")
     chat.say("anna", "/escalate PLEK-1")
     fire_all_due(chat.engine, chat.now + timedelta(hours=4))
-    assert [c for c, _, tags in _outbox(chat.engine) if "escalation" in tags] == []
+    pings = [(c, text) for c, text, tags in _outbox(chat.engine) if "escalation" in tags]
+    assert [c for c, _ in pings] == ["lisa"] and "verstreken" in pings[0][1]  # Dutch
     assert chat.incident("PLEK-1").escalation_level == 1
+
+
+def test_a_second_missed_deadline_pings_the_current_level(chat: ChatDriver) -> None:
+    """Pluvo P1 reported Tue 10:00: response due 11:00 (office clock), resolution Wed 10:00
+    (24x7). The response breach pings the team lead (level 1) and the ladder reaches level 2
+    one interval later; the resolution breach then pings level 2 again (it is news) and
+    leaves the level where it is."""
+    chat.report("karl", "1", "1", "Nichts geht", "Neu gestartet", "P1", "ja")
+    assert chat.incident("PLUVO-1").priority == "P1"
+    fire_all_due(chat.engine, chat.now + timedelta(hours=1))
+    assert chat.incident("PLUVO-1").escalation_level == 1
+    fire_all_due(chat.engine, chat.now + timedelta(hours=23))
+    before = [c for c, _, tags in _outbox(chat.engine) if "escalation" in tags]
+    level = chat.incident("PLUVO-1").escalation_level
+    fire_all_due(chat.engine, chat.now + timedelta(hours=24))
+    pings = [(c, t) for c, t, tags in _outbox(chat.engine) if "escalation" in tags][len(before) :]
+    assert chat.incident("PLUVO-1").escalation_level == level >= 1
+    assert pings and all("Lösung" in t or "resolution" in t for _, t in pings)
 
 
 def test_klik_breach_asks_for_reason_and_estimate_and_passes_it_on(chat: ChatDriver) -> None:
