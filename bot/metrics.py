@@ -28,8 +28,8 @@ REGISTRY = CollectorRegistry()
 DATABASE_TIMEOUT = 5.0  # seconds a scrape waits for the database before leaving its gauges out
 OUTBOX_STATUSES = ("pending", "parked")  # exported even at 0; sent rows only grow
 HANDLER_LATENCY = Histogram(
-    "slabot_handler_seconds",
-    "Time to handle one inbound event",
+    "slabot_handler_latency_seconds",
+    "Handler latency: time to handle one inbound event",
     ["platform"],
     registry=REGISTRY,
 )
@@ -87,7 +87,9 @@ def database_gauges(engine: Engine) -> list[Metric]:
             select(func.count()).select_from(Timer).where(col(Timer.fired_at).is_(None))
         ).scalar_one()
     outbox = GaugeMetricFamily(
-        "slabot_outbox_messages", "Outbox messages by status", labels=["status"]
+        "slabot_outbox_backlog",
+        "Outbox backlog: messages waiting to be sent (pending) or given up on (parked)",
+        labels=["status"],
     )
     counts = dict.fromkeys(OUTBOX_STATUSES, 0) | {status: n for status, n in backlog}
     for status, count in sorted(counts.items()):

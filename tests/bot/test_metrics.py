@@ -86,8 +86,8 @@ async def test_answers_before_the_database_then_with_it(
         "slabot_database_up 1.0",
         "slabot_open_incidents 0.0",
         "slabot_pending_timers 0.0",
-        'slabot_outbox_messages{status="pending"} 0.0',
-        'slabot_outbox_messages{status="parked"} 0.0',
+        'slabot_outbox_backlog{status="pending"} 0.0',
+        'slabot_outbox_backlog{status="parked"} 0.0',
     ):
         assert line in text.splitlines()
 
@@ -110,7 +110,7 @@ async def test_metrics_without_the_database_are_served_with_one_warning(
             status, text = await _get(client, "/metrics")
             assert status == 200
             assert "slabot_database_up 0.0" in text.splitlines()
-            assert "slabot_handler_seconds" in text and "slabot_open_incidents" not in text
+            assert "slabot_handler_latency_seconds" in text and "slabot_open_incidents" not in text
         async with client.get("/readyz") as response:
             assert response.status == 503
     finally:
@@ -139,6 +139,6 @@ async def test_prepared_platforms_are_exported_at_zero(
         'slabot_delivery_failures_total{platform="prepared"} 0.0',
         'slabot_delivery_parked_total{platform="prepared"} 0.0',
         'slabot_delivery_interrupted_total{platform="prepared"} 0.0',
-        'slabot_handler_seconds_count{platform="prepared"} 0.0',
+        'slabot_handler_latency_seconds_count{platform="prepared"} 0.0',
     ):
         assert line in lines

@@ -68,7 +68,7 @@ def test_run_serves_health_and_metrics_and_stops_on_sigterm(tmp_path: Path) -> N
         for name in (
             "slabot_open_incidents",
             "slabot_pending_timers",
-            "slabot_handler_seconds",
+            "slabot_handler_latency_seconds",
             "slabot_timer_lag_seconds",
             "slabot_delivery_failures_total",
         ):
