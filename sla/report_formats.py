@@ -1,9 +1,16 @@
 """Reports as data: JSON documents and CSV tables for machines and spreadsheets.
 
 Keys and column names are fixed English identifiers (they are an interface, not prose); times are
-ISO 8601 in the policy's time zone, durations whole seconds, shares percentages. The CSV of a
-compliance report has one row per incident (the evidence behind every figure); the CSV of an
-availability report one row per month and measured window.
+ISO 8601 in the policy's time zone, durations whole seconds, shares percentages. The CSV of an
+availability report has one row per month and measured window.
+
+The CSV of a compliance report is one table with one header; its first column, ``row``, says what a
+row is: ``priority`` (one per priority, in the policy's order, also when it had no incidents),
+``target`` (one per compliance target and its own period, a pool of priorities like Plek's P1 and P2
+over the calendar year in one row) and ``incident`` (the evidence behind every figure). Each kind
+fills its own columns and leaves the others empty. The columns are the JSON's keys, a nested key
+joined to its parent with ``_`` (``resolution.percent`` is ``resolution_percent``) and a list
+space-separated (``priorities``: ``P1 P2``), so both formats carry the same figures.
 """
 
 from __future__ import annotations
@@ -16,9 +23,9 @@ from typing import Any
 
 from sla.models import MaintenanceWindow
 from sla.outages import Outage
-from sla.report_incidents import IncidentResult, TargetResult
+from sla.report_incidents import TARGETS, IncidentResult, TargetResult
 from sla.report_words import floored
-from sla.reports import Assessment, ComplianceReport, Share
+from sla.reports import Assessment, ComplianceReport, KindSummary, Share
 from sla.reports_availability import AvailabilityReport, MonthFigure, Right
 
 
@@ -91,6 +98,15 @@ def _assessment(item: Assessment) -> dict[str, Any]:
     }
 
 
+def _priority(row: KindSummary) -> dict[str, Any]:
+    return {
+        "priority": row.kind,
+        "incidents": row.count,
+        "response": _share(row.response),
+        "resolution": _share(row.resolution),
+    }
+
+
 def _head(kind: str, report: ComplianceReport | AvailabilityReport) -> dict[str, Any]:
     return {
         "report": kind,
@@ -107,15 +123,7 @@ def _head(kind: str, report: ComplianceReport | AvailabilityReport) -> dict[str,
 def compliance_json(report: ComplianceReport) -> dict[str, Any]:
     return {
         **_head("compliance", report),
-        "priorities": [
-            {
-                "priority": row.kind,
-                "incidents": row.count,
-                "response": _share(row.response),
-                "resolution": _share(row.resolution),
-            }
-            for row in report.kinds
-        ],
+        "priorities": [_priority(row) for row in report.kinds],
         "targets": [_assessment(a) for a in report.assessments],
         "misses": [
             {
@@ -131,39 +139,65 @@ def compliance_json(report: ComplianceReport) -> dict[str, Any]:
     }
 
 
+_SHARE_FIELDS = tuple(_share(Share()) or ())  # the keys of a share in the JSON
+_TARGET_FIELDS = (
+    "status",
+    "clock",
+    "started_at",
+    "due",
+    "done_at",
+    "late_seconds",
+    "late_clock_seconds",
+)
+
 COMPLIANCE_COLUMNS = (
-    "ref",
+    "row",
+    # priority and incident rows
     "priority",
+    # target rows
+    "priorities",
+    # priority and target rows
+    "incidents",
+    *(f"{name}_{field}" for name in TARGETS for field in _SHARE_FIELDS),
+    # target rows
+    "period",
+    "start",
+    "end",
+    "to_date",
+    "percent",
+    "comparison",
+    "measure",
+    "clause",
+    "met",
+    # incident rows
+    "ref",
     "reported_at",
     "status",
-    *(
-        f"{name}_{field}"
-        for name in ("response", "resolution")
-        for field in (
-            "status",
-            "clock",
-            "started_at",
-            "due",
-            "done_at",
-            "late_seconds",
-            "late_clock_seconds",
-        )
-    ),
+    *(f"{name}_{field}" for name in TARGETS for field in _TARGET_FIELDS),
 )
 
 
+def _flat(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object of the compliance report as a CSV row of ``kind``: ``response`` and
+    ``resolution`` spread over prefixed columns (empty when None), lists space-separated."""
+    row: dict[str, Any] = {"row": kind}
+    for key, value in data.items():
+        if key in TARGETS:
+            row.update({f"{key}_{field}": cell for field, cell in (value or {}).items()})
+        elif isinstance(value, list):
+            row[key] = " ".join(value)
+        else:
+            row[key] = value
+    return row
+
+
 def compliance_csv(report: ComplianceReport) -> str:
-    rows = []
-    for result in report.incidents:
-        row: dict[str, Any] = {
-            "ref": result.ref,
-            "priority": result.kind,
-            "reported_at": iso(result.reported_at),
-            "status": result.status,
-        }
-        for name, target in (("response", result.response), ("resolution", result.resolution)):
-            row.update({f"{name}_{key}": value for key, value in _target(target).items()})
-        rows.append(row)
+    """The priorities, then the targets, then the incidents (see the module's docstring)."""
+    rows = [
+        *(_flat("priority", _priority(row)) for row in report.kinds),
+        *(_flat("target", _assessment(item)) for item in report.assessments),
+        *(_flat("incident", _incident(result)) for result in report.incidents),
+    ]
     return to_csv(COMPLIANCE_COLUMNS, rows)
 
 

@@ -73,10 +73,65 @@ def test_compliance_in_three_formats() -> None:
             )
         )
     )
-    assert [(r["ref"], r["resolution_status"]) for r in rows] == [
+    # October: PLEK-1 (P1) resolved 4 h 30 min late, PLEK-2 (P2) within its 3 workdays: 0 of 1
+    # and 1 of 1 per priority; the year's P1+P2 pool so far is those two, 1 of 2 = 50.0 %, not
+    # more than 80 %. Then the incidents as evidence.
+    columns = [
+        "row",
+        "priority",
+        "priorities",
+        "incidents",
+        "resolution_met",
+        "resolution_missed",
+        "resolution_percent",
+        "met",
+    ]
+    assert [tuple(r[c] for c in columns) for r in rows if r["row"] != "incident"] == [
+        ("priority", "P1", "", "1", "0", "1", "0.0", ""),
+        ("priority", "P2", "", "1", "1", "0", "100.0", ""),
+        ("priority", "P3", "", "0", "0", "0", "", ""),
+        ("priority", "P4", "", "0", "0", "0", "", ""),
+        ("target", "", "P1 P2", "2", "1", "1", "50.0", "false"),
+    ]
+    assert [(r["ref"], r["resolution_status"]) for r in rows if r["row"] == "incident"] == [
         ("PLEK-1", "missed"),
         ("PLEK-2", "met"),
     ]
+
+
+def test_a_compliance_csv_of_an_empty_month_to_a_file(tmp_path: Path) -> None:
+    """September 2026 has no Plek incidents: the header, every priority with 0 incidents and no
+    share, and the yearly target, judged over 2026 so far (October's 1 of 2, 50.0 %): not met."""
+    out = tmp_path / "september.csv"
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "compliance",
+            "--customer",
+            "acme",
+            "--period",
+            "2026-09",
+            "--format",
+            "csv",
+            "-o",
+            str(out),
+            *NOW,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [
+        (r["row"], r["priority"], r["priorities"], r["incidents"], r["resolution_percent"])
+        for r in rows
+    ] == [
+        ("priority", "P1", "", "0", ""),
+        ("priority", "P2", "", "0", ""),
+        ("priority", "P3", "", "0", ""),
+        ("priority", "P4", "", "0", ""),
+        ("target", "", "P1 P2", "2", "50.0"),
+    ]
+    assert (rows[-1]["period"], rows[-1]["to_date"], rows[-1]["met"]) == ("2026", "true", "false")
 
 
 def test_availability_table_in_dutch_and_json_to_a_file(tmp_path: Path) -> None:

@@ -41,7 +41,10 @@ def test_a_contact_gets_a_summary_a_chart_and_csvs(chat: ChatDriver) -> None:
     png, compliance, availability = reply.attachments
     assert png.mime == "image/png" and png.data.startswith(b"\x89PNG")
     rows = list(csv.DictReader(io.StringIO(compliance.data.decode())))
-    assert [(r["ref"], r["resolution_status"]) for r in rows] == [("PLEK-1", "missed")]
+    incidents = [(r["ref"], r["resolution_status"]) for r in rows if r["row"] == "incident"]
+    assert incidents == [("PLEK-1", "missed")]
+    p1 = next(r for r in rows if r["row"] == "priority" and r["priority"] == "P1")
+    assert (p1["incidents"], p1["resolution_met"], p1["resolution_missed"]) == ("1", "0", "1")
     assert availability.mime == "text/csv"
 
 
