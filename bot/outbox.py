@@ -96,7 +96,7 @@ def enqueue(
             "status": "pending",
             "attempts": 0,
             "next_attempt_at": now,
-            "incident_id": incident_id,
+            "incident_id": reply.incident if reply.incident is not None else incident_id,
         }
         for reply in replies
         if reply.chat is not None

@@ -41,6 +41,7 @@ def to_payload(reply: Reply) -> dict[str, Any]:
             {"name": a.name, "mime": a.mime, "data": base64.b64encode(a.data).decode("ascii")}
             for a in reply.attachments
         ],
+        "incident": reply.incident,
     }
 
 
@@ -74,4 +75,5 @@ def from_payload(data: Mapping[str, Any]) -> Reply:
             Attachment(a["name"], a["mime"], base64.b64decode(a["data"]))
             for a in data.get("attachments", ())
         ),
+        incident=data.get("incident"),
     )

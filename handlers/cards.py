@@ -164,6 +164,7 @@ def cards(
                 key=card_key(incident, chat),
                 lang=t.lang,
                 tags=("card",),
+                incident=incident.id,
             )
         )
     return replies

@@ -73,7 +73,15 @@ def pings(
                 )
             )
         for chat in staff_chats(member):
-            replies.append(Reply("\n".join(lines), chat=chat, lang=t.lang, tags=("escalation",)))
+            replies.append(
+                Reply(
+                    "\n".join(lines),
+                    chat=chat,
+                    lang=t.lang,
+                    tags=("escalation",),
+                    incident=incident.id,
+                )
+            )
     return replies
 
 

@@ -125,7 +125,7 @@ def file(session: Session, person: Person, draft: Draft, now: datetime) -> list[
             t._("Resolution is due by {when}.", when=t.datetime(incident.resolution_due, tz))
         )
     lines.append(t._("Type /status to follow it."))
-    replies = [Reply("\n".join(lines), lang=t.lang, tags=("filed",))]
+    replies = [Reply("\n".join(lines), lang=t.lang, tags=("filed",), incident=incident.id)]
     replies += cards(
         session,
         incident,

@@ -77,7 +77,7 @@ def _tell_reporter(
     make = messages.get(action)
     if make is None:
         return []
-    return [Reply(make(), chat=chat, lang=t.lang, tags=("reporter",))]
+    return [Reply(make(), chat=chat, lang=t.lang, tags=("reporter",), incident=incident.id)]
 
 
 def _data_breach_notices(
@@ -102,6 +102,7 @@ def _data_breach_notices(
                     ),
                     chat=chat,
                     lang=t.lang,
+                    incident=incident.id,
                 )
             )
     return replies

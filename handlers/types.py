@@ -133,7 +133,8 @@ class Reply:
 
     ``chat`` None means the chat the event came from. ``key`` names a message that is edited in
     place on later changes (the incident card): a transport that already sent a message under
-    that key edits it instead of sending a new one.
+    that key edits it instead of sending a new one. ``incident`` is the database id of the
+    incident the message is about, if any (the outbox keeps it, ``slabot outbox list`` shows it).
     """
 
     text: str
@@ -148,3 +149,4 @@ class Reply:
     lang: str = "en"
     tags: tuple[str, ...] = field(default=())
     attachments: tuple[Attachment, ...] = ()
+    incident: int | None = None

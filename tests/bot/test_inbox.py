@@ -40,6 +40,32 @@ def test_replies_go_to_the_outbox_and_redelivery_is_ignored(sqlite_engine: Engin
     assert pokes == [1]
 
 
+def test_messages_about_an_incident_name_it_in_the_outbox(sqlite_engine: Engine) -> None:
+    """Filing PLEK-1 queues the reporter's confirmation and the support card; acknowledging
+    it, the card again and the note to the reporter. Each row names the incident (what
+    ``slabot outbox list`` shows); the help text before it names none."""
+    load_demo_directory(sqlite_engine)
+    inbox = Inbox(sqlite_engine, clock=lambda: T0)
+    anna = (UserRef("console", "anna"), ChatRef("console", "anna"))
+    support = (UserRef("console", "support"), ChatRef("console", "support", False))
+    inbox.process(Command("help", "", *anna))
+    inbox.process(Command("incident", "", *anna))
+    for answer in ("1", "1", "Niemand kan inloggen", "ja"):
+        inbox.process(Text(answer, *anna))
+    inbox.process(Command("ack", "PLEK-1", *support))
+    with Session(sqlite_engine) as session:
+        incident = session.exec(select(Incident)).one()
+        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+        about = [(r.chat_id, r.payload["tags"]) for r in rows if r.incident_id == incident.id]
+        assert rows[0].incident_id is None  # the help text
+    assert about == [
+        ("anna", ["filed"]),
+        ("support", ["card"]),
+        ("support", ["card"]),
+        ("anna", ["reporter"]),
+    ]
+
+
 def test_alerts_for_the_presser_come_back_inline(sqlite_engine: Engine) -> None:
     """A refused button press is answered inline and nothing is queued."""
     load_demo_directory(sqlite_engine)
