@@ -199,7 +199,8 @@ async def test_every_press_is_answered(telegram: Telegram) -> None:
 def timer_tags(telegram: Telegram, chat_id: int) -> list[tuple[str, ...]]:
     """The tags of timer messages sent to ``chat_id`` (reminders, breaches, escalations)."""
     rows = [r for r in telegram.outbox() if r.chat_id == str(chat_id) and r.status == "sent"]
-    return [tuple(r.payload["tags"]) for r in rows if r.incident_id is not None]
+    timers = {"reminder", "breach", "escalation"}
+    return [tuple(r.payload["tags"]) for r in rows if timers & set(r.payload["tags"])]
 
 
 async def test_a_reminder_and_an_escalation_ping_are_delivered(telegram: Telegram) -> None:
