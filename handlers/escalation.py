@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from handlers.cards import cards, due_text, kind_label
 from handlers.people import (
+    contacts_to_write,
     customer_language,
     example_ref,
     identify,
@@ -22,7 +23,13 @@ from handlers.people import (
 from handlers.refusals import error_text
 from handlers.types import Command, Reply
 from sla import service
-from sla.directory import contact_by_id, customer_by_id, escalation_members, staff_by_id
+from sla.directory import (
+    contact_by_id,
+    contacts_with_role,
+    customer_by_id,
+    escalation_members,
+    staff_by_id,
+)
 from sla.i18n import Translator, translator
 from sla.models import Customer, Incident
 from sla.policy import Policy
@@ -111,7 +118,42 @@ def raise_level(
         )
     session.add(incident)
     session.flush()
-    return pings(session, incident, customer, policy, now, why=why)
+    replies = pings(session, incident, customer, policy, now, why=why)
+    return replies + _tell_customer(session, incident, customer, policy, actor, why)
+
+
+def _tell_customer(
+    session: Session,
+    incident: Incident,
+    customer: Customer,
+    policy: Policy,
+    actor: Actor,
+    why: Why,
+) -> list[Reply]:
+    """The customer's contacts whose role receives escalations (Pluvo's escalation contact,
+    9.1; Plek's Beheerders and contract owner, 6.2) hear that it happened and why; not the
+    contact who asked for it, who is answered already."""
+    roles = [rid for rid, role in policy.doc.roles.items() if "escalation" in role.receives]
+    contacts = {c.id: c for rid in roles for c in contacts_with_role(session, customer.id, rid)}
+    if actor.kind == "contact":
+        contacts.pop(actor.id, None)
+    level = policy.doc.escalation.levels[incident.escalation_level - 1]
+    platform = incident.origin_platform or "console"
+    return [
+        Reply(
+            t._(
+                "{ref} is escalated to {role}: {why}",
+                ref=incident.ref,
+                role=level.label.get(t.lang),
+                why=why(t),
+            ),
+            chat=chat,
+            lang=t.lang,
+            tags=("escalation-notice",),
+            incident=incident.id,
+        )
+        for chat, t in contacts_to_write(contacts.values(), customer, platform)
+    ]
 
 
 def command(session: Session, event: Command, now: datetime) -> list[Reply]:

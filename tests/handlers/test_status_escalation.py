@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from datetime import timedelta
 
+from sqlmodel import Session, select
+
+from bot.timers import fire_all_due
 from sla.db import session_scope
-from sla.models import Staff
+from sla.models import OutboxMessage, Staff
 from tests.chat import ChatDriver, origin, to
 
 
@@ -55,6 +58,27 @@ def test_staff_on_a_chat_platform_are_pinged_there_only(chat: ChatDriver) -> Non
     replies = chat.say("anna", "/escalate PLEK-1")
     pings = [r for r in replies if "escalation" in r.tags]
     assert [(r.chat.platform, r.chat.id) for r in pings if r.chat] == [("telegram", "2002")]
+
+
+def test_the_customers_escalation_contact_hears_of_an_escalation(chat: ChatDriver) -> None:
+    """Pluvo 9.1: Udo is Stadtwerke's escalation contact (his role receives escalations).
+    Karl's /escalate tells him, in German, with Karl's reason; Karl hears only his answer."""
+    chat.report("karl", "1", "1", "Nichts geht", "Neu gestartet", "P1", "ja")
+    replies = chat.say("karl", "/escalate PLUVO-1 Dauert zu lange")
+    [notice] = to(replies, "udo")
+    assert notice.lang == "de" and "PLUVO-1" in notice.text and "Dauert zu lange" in notice.text
+    assert len(to(replies, "karl")) == 0 and len(origin(replies)) == 1
+
+
+def test_a_missed_deadline_escalation_tells_the_reporting_beheerder(chat: ChatDriver) -> None:
+    """Plek: Beheerders receive escalations (6.2). The breach escalates PLEK-1 to level 1 and
+    Anna, who reported it and did not ask for it, is told why."""
+    chat.report("anna", "1", "1", "Plek plat", "ja")
+    fire_all_due(chat.engine, chat.now + timedelta(hours=4))
+    with Session(chat.engine) as session:
+        rows = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == "anna")).all()
+    notices = [r.payload["text"] for r in rows if "escalation-notice" in r.payload["tags"]]
+    assert len(notices) == 1 and "PLEK-1" in notices[0] and "verstreken" in notices[0]
 
 
 def test_escalate_twice_reaches_level_two_then_the_top(chat: ChatDriver) -> None:
