@@ -1,8 +1,9 @@
 """``slabot run``: the bot for real — transports from the environment, timers, delivery,
 health and metrics — until SIGTERM, after which the messages in hand are still sent.
 
-Settings that cannot work (a value of the wrong kind, a token without its secret, a database
-URL that is no URL, a health port taken) stop it before it starts, with one line and exit 2.
+Settings that cannot work (a value of the wrong kind, a token without its secret, a platform's
+setting without its bot token, a database URL that is no URL, a health port taken) stop it
+before it starts, with one line and exit 2.
 A transport that fails once running (a token Telegram refuses, Slack's port taken) stops the
 bot with an error in the log and exit 1, so that a supervisor restarts it. The database being
 away is not an error: it waits for it, at start and later.
@@ -28,7 +29,7 @@ from bot.app import BotApp
 from bot.cli_common import cli_translator, fail
 from bot.database import DatabaseProblem, DatabaseUnreachable, migrated_engine
 from bot.failures import summary
-from bot.settings import Settings, describe
+from bot.settings import Settings, describe, without_token
 from sla.clock import clock_for
 from sla.policy import builtin_ids, builtin_policy
 
@@ -58,7 +59,12 @@ def transports(settings: Settings) -> dict[str, Runner]:
 
 def check(settings: Settings, runners: dict[str, Runner]) -> None:
     """Refuse, before anything starts, transport settings that cannot work. (A database URL
-    that cannot work is refused when it is first used, see :func:`_database`.)"""
+    that cannot work is refused when it is first used, see :func:`_database`.) A platform that
+    is half configured (``SLACK_APP_TOKEN`` without ``SLACK_BOT_TOKEN``) is refused too, rather
+    than left out with the other platforms running."""
+    stray = without_token(settings)
+    if stray is not None:
+        raise StartError(f"{stray[0]} is set but {stray[1]} is not")
     for name in runners:
         module: Any = importlib.import_module(f"bot.{name}")
         try:

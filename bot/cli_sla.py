@@ -1,8 +1,9 @@
 """``slabot sla ...``: the built-in policies, checking policy files, deadlines and calendars.
 
-Mistakes a person makes (an unknown policy, a time that is not a time) end in one line on stderr
-and exit code 2; ``check`` exits 1 when a file is invalid. Text goes through the translator:
-``--lang`` where a command has it, else ``$SLABOT_LANG``, else English.
+Mistakes a person makes (an unknown policy, a time that is not a time, a root cause before the
+report) end in one line on stderr and exit code 2; ``check`` exits 1 when a file is invalid. Text
+goes through the translator: ``--lang`` where a command has it, else ``$SLABOT_LANG``, else
+English.
 """
 
 from __future__ import annotations
@@ -270,6 +271,14 @@ def _compute(
     root_cause_at = None
     if root_cause_text is not None:
         root_cause_at = parse_time(t, root_cause_text, tz, "--root-cause-at")
+        if root_cause_at < reported_at:  # recorded once the report is in, never before
+            fail(
+                t._(
+                    "--root-cause-at: '{value}' is before --reported-at '{reported}'",
+                    value=root_cause_text,
+                    reported=reported_text,
+                )
+            )
     pauses = [parse_pause(t, text, tz) for text in paused_texts]
     try:
         result = clock.deadlines(

@@ -9,6 +9,8 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Each chat platform's variables, by their prefix, and the setting of the token that starts it.
+PLATFORM_TOKENS = {"TELEGRAM_": "telegram_bot_token", "SLACK_": "slack_bot_token"}
 
 
 def describe(error: ValidationError) -> str:
@@ -78,3 +80,31 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"should be one of {', '.join(LOG_LEVELS)}")
         return level
+
+
+def variable(field: str) -> str:
+    """The environment variable of a setting."""
+    alias = Settings.model_fields[field].validation_alias
+    assert isinstance(alias, str)
+    return alias
+
+
+def without_token(settings: Settings) -> tuple[str, str] | None:
+    """A chat platform's setting given while the platform's bot token is not, as the two
+    variables (the first such setting, in the order of :class:`Settings`), else ``None``.
+
+    Every ``TELEGRAM_*`` and ``SLACK_*`` setting only makes sense with its platform's bot token.
+    An empty value counts as not set, as it does for the tokens.
+    """
+    given = [
+        field
+        for field in Settings.model_fields
+        if field in settings.model_fields_set and getattr(settings, field) not in ("", None)
+    ]
+    for prefix, token in PLATFORM_TOKENS.items():
+        if getattr(settings, token):
+            continue
+        for field in given:
+            if variable(field).startswith(prefix):
+                return variable(field), variable(token)
+    return None

@@ -146,6 +146,16 @@ def test_deadlines_starts_infravision_resolution_at_the_root_cause(runner: CliRu
     assert started["resolution_due"] == "2026-11-26T16:00:00+01:00"
 
 
+def test_deadlines_takes_a_root_cause_from_the_moment_of_the_report(runner: CliRunner) -> None:
+    """The root cause may be known as the report arrives, or later in another offset: only a
+    root cause before the report is refused (see BAD_REQUESTS)."""
+    base = ["infravision", "Top", "--reported-at", "2025-03-04T10:00"]
+    at_once = _deadlines(runner, *base, "--root-cause-at", "2025-03-04T10:00")
+    assert at_once["resolution_due"] == "2025-03-04T14:00:00+01:00"
+    in_utc = _deadlines(runner, *base, "--root-cause-at", "2025-03-04T09:30Z")  # 10:30 local
+    assert in_utc["resolution_due"] == "2025-03-04T14:30:00+01:00"
+
+
 def test_deadlines_lets_a_first_class_customer_use_prio1(runner: CliRunner) -> None:
     """Perplex Prio1 is allowed for the tier that may use it."""
     data = _deadlines(
@@ -171,6 +181,28 @@ BAD_REQUESTS = [
     (
         ["infravision", "High", "--reported-at", "2026-11-24T14:00", "--root-cause-at", "soon"],
         "--root-cause-at: 'soon' is not a time",
+    ),
+    (  # the root cause is recorded after the report, never before it
+        [
+            "infravision",
+            "Top",
+            "--reported-at",
+            "2025-03-04T10:00",
+            "--root-cause-at",
+            "2025-03-04T09:00",
+        ],
+        "--root-cause-at: '2025-03-04T09:00' is before --reported-at '2025-03-04T10:00'",
+    ),
+    (  # the same instant written with an offset: 09:30 UTC is 10:30 in Amsterdam
+        [
+            "infravision",
+            "Top",
+            "--reported-at",
+            "2025-03-04T10:45",
+            "--root-cause-at",
+            "2025-03-04T09:30Z",
+        ],
+        "--root-cause-at: '2025-03-04T09:30Z' is before --reported-at '2025-03-04T10:45'",
     ),
     (
         ["plek", "P1", "--reported-at", "2026-11-24T14:00", "--paused", "2026-11-24T16:00"],

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import Settings, without_token
 from tests.bot.slack.fake_slack import APP_TOKEN, FakeSlack
 from tests.bot.slack.fake_slack import TOKEN as SLACK_TOKEN
 from tests.bot.telegram.fake_bot_api import FakeBotApi
@@ -110,6 +111,59 @@ def test_settings_that_cannot_work_stop_it_before_it_starts(
     assert named in result.stderr and "slabot cannot start" in result.stderr
     assert "Traceback" not in result.stderr and WRONG_TOKEN not in result.stderr
     assert not (tmp_path / "run.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "line"),
+    [
+        ({"SLACK_APP_TOKEN": APP_TOKEN}, "SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not"),
+        (
+            {"SLACK_SIGNING_SECRET": "s3cret"},
+            "SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not",
+        ),
+        (
+            {"TELEGRAM_WEBHOOK_URL": "https://x.example/hook"},
+            "TELEGRAM_WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not",
+        ),
+        (
+            {"TELEGRAM_WEBHOOK_SECRET": "s3cret"},
+            "TELEGRAM_WEBHOOK_SECRET is set but TELEGRAM_BOT_TOKEN is not",
+        ),
+        (
+            {"TELEGRAM_WEBHOOK_PORT": "8443"},
+            "TELEGRAM_WEBHOOK_PORT is set but TELEGRAM_BOT_TOKEN is not",
+        ),
+        (  # the other platform complete does not let the half one be left out
+            {"TELEGRAM_BOT_TOKEN": WRONG_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN},
+            "SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not",
+        ),
+    ],
+)
+def test_a_platform_without_its_bot_token_stops_it_before_it_starts(
+    tmp_path: Path, values: dict[str, str], line: str
+) -> None:
+    """A platform's setting without the platform's bot token is a mistake, not "no chat
+    platform configured": one line naming both variables, exit 2, nothing started."""
+    result = _run(tmp_path, _env(tmp_path, **values), timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"slabot cannot start: {line}\n"
+    assert not (tmp_path / "run.sqlite3").exists()
+
+
+def test_empty_platform_settings_count_as_not_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``SLACK_APP_TOKEN=`` (a compose file passing on an unset variable) is no setting, as
+    ``SLACK_BOT_TOKEN=`` is no token: nothing to refuse."""
+    for name in os.environ:
+        if name.startswith(("TELEGRAM_", "SLACK_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("SLACK_APP_TOKEN", "")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "")
+    assert without_token(Settings()) is None
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:1/api/")
+    assert without_token(Settings()) == ("SLACK_API_URL", "SLACK_BOT_TOKEN")
 
 
 def test_a_health_port_in_use_stops_it_before_it_starts(tmp_path: Path) -> None:
