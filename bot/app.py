@@ -18,12 +18,17 @@ from sqlalchemy.engine import Engine
 from bot.delivery_loop import DeliveryLoop
 from bot.inbox import KEPT, Inbox, Split, forget_handled
 from bot.metrics import HANDLER_LATENCY
+from bot.offload import database_work
 from bot.outbox import Transport
 from bot.outbox_delivery import CONCURRENCY, LEASE
 from bot.timers import TimerRunner
 from handlers.types import Inbound, Reply
+from sla.db import checkpoint, checkpoint_in_background
 
 log = logging.getLogger(__name__)
+# How often a SQLite log is copied back into the database file: at most about a second of
+# writes waits in it.
+CHECKPOINT_SECONDS = 1.0
 Service = Callable[["BotApp"], Awaitable[None]]
 
 
@@ -64,13 +69,15 @@ class BotApp:
         split: Split | None = None,
         reachable: Sequence[str] = (),
     ) -> list[Reply]:
-        """Handle one inbound event off the loop (database work); inline replies come back
+        """Handle one inbound event (its database work where :mod:`bot.offload` says: a worker
+        thread on PostgreSQL, the loop on SQLite); inline replies come back
         (with ``keep_origin``, every reply to the origin; with ``inline``, those it accepts;
         ``split`` readdresses some; ``reachable`` chats are written to again: see
         :meth:`Inbox.process`)."""
         started = time.perf_counter()
         try:
-            return await asyncio.to_thread(
+            return await database_work(
+                self.engine,
                 self.inbox.process,
                 event,
                 dedupe=dedupe,
@@ -83,7 +90,7 @@ class BotApp:
             HANDLER_LATENCY.labels(event.user.platform).observe(time.perf_counter() - started)
 
     def _queued(self) -> None:
-        # Called from the handling thread: hop back onto the loop.
+        # Called where the handling ran (a worker thread, or the loop): back onto the loop.
         loop = self._loop
         if loop is not None:
             loop.call_soon_threadsafe(self.delivery.poke)
@@ -99,7 +106,19 @@ class BotApp:
         self._loop = asyncio.get_running_loop()
         self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
         self._tasks.append(asyncio.create_task(self._forget_handled(), name="forget"))
+        if checkpoint_in_background(self.engine):
+            self._tasks.append(asyncio.create_task(self._checkpoints(), name="checkpoints"))
         self.timers.start()
+
+    async def _checkpoints(self) -> None:
+        """Every ``CHECKPOINT_SECONDS``, the SQLite log back into the file, in a thread of its
+        own so that its fsync holds up no handling (:func:`sla.db.checkpoint_in_background`)."""
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            try:
+                await asyncio.to_thread(checkpoint, self.engine)
+            except Exception:  # the next round tries again
+                log.warning("could not checkpoint the database", exc_info=True)
 
     async def _forget_handled(self) -> None:
         """Every ``forget_seconds``, drop the marks of events handled before ``KEPT`` ago

@@ -8,6 +8,8 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 
+from bot.offload import database_work
+
 T = TypeVar("T")
 
 
@@ -15,10 +17,10 @@ class GroupCommit(Generic[T]):
     """The claims and outcomes that chats being sent to side by side ask for at about the same
     moment, written in one transaction (group commit).
 
-    Each write is a function of a connection. The writes that arrive while a transaction runs
-    go together into the next one, in one thread: a message then costs a share of a
-    transaction instead of two of its own. When a transaction fails, every write in it fails
-    (they were on the same database).
+    Each write is a function of a connection. The writes that arrive before a transaction
+    starts, or while it runs in a worker thread (:mod:`bot.offload`), go together into one
+    transaction: a message then costs a share of a transaction instead of two of its own. When
+    a transaction fails, every write in it fails (they were on the same database).
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -38,7 +40,7 @@ class GroupCommit(Generic[T]):
             while self._waiting:
                 batch, self._waiting = self._waiting, []
                 try:
-                    results = await asyncio.to_thread(self._execute, [w for w, _ in batch])
+                    results = await database_work(self.engine, self._execute, [w for w, _ in batch])
                 except BaseException as error:
                     for _, future in batch:
                         if not future.done():

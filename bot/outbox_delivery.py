@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.group_commit import GroupCommit
 from bot.metrics import DELIVERY_FAILURES, DELIVERY_INTERRUPTED, PARKED
+from bot.offload import database_work
 from bot.outbox import DeliveryError, LooksBack, NotKnown, Transport
 from bot.outbox_payload import from_payload
 from handlers.types import ChatRef, Reply
@@ -178,13 +179,13 @@ async def deliver_due(
     other, oldest first, and a chat stops at its first message that is not due, claimed by
     another replica, or failed. With ``clock`` the time is read again for each message, so
     leases, retry times and Retry-After count from when each attempt happened, however long
-    the batch takes. The database work runs in threads: the loop goes on receiving meanwhile
-    (on SQLite a transaction may first wait for another one's write lock). The chats' claims
-    and outcomes that fall due together share a transaction (:class:`GroupCommit`).
+    the batch takes. The database work runs where :mod:`bot.offload` says (in worker threads
+    on PostgreSQL, so the loop goes on receiving meanwhile; on the loop on SQLite). The chats'
+    claims and outcomes that fall due together share a transaction (:class:`GroupCommit`).
     """
     current = clock or (lambda: now)
     writes: GroupCommit[bool] = GroupCommit(engine)
-    rows = await asyncio.to_thread(_pending, engine, list(transports))
+    rows = await database_work(engine, _pending, engine, list(transports))
     chats: dict[tuple[str, str], list[Pending]] = {}
     for row in rows:
         chats.setdefault((row.platform, row.chat_id), []).append(row)
@@ -257,7 +258,7 @@ async def _deliver(
     chat = ChatRef(row.platform, row.chat_id, reply.chat.private if reply.chat else True)
     edit_id = None
     if reply.key is not None:
-        edit_id = await asyncio.to_thread(_sent_before, engine, row, reply.key)
+        edit_id = await database_work(engine, _sent_before, engine, row, reply.key)
     tag = str(row.id)
     note: str | None = None
     try:
@@ -281,11 +282,11 @@ async def _deliver(
                 note = NOT_ARRIVED
         message_id = await transport.send(reply, chat, edit_id, tag=tag)
     except DeliveryError as error:
-        await asyncio.to_thread(_failed, engine, row, clock(), error)
+        await database_work(engine, _failed, engine, row, clock(), error)
         return _Outcome(False)
     except Exception as error:  # a bug or an unexpected library error: retry, then park
         log.exception("sending outbox message %s failed", row.id)
-        await asyncio.to_thread(_failed, engine, row, clock(), DeliveryError(repr(error)))
+        await database_work(engine, _failed, engine, row, clock(), DeliveryError(repr(error)))
         return _Outcome(False)
     sent = Sent(row, reply.key, message_id, clock(), note)
     claimed = await writes.run(partial(_mark_sent, sent=sent, then=then, lease=lease))

@@ -110,6 +110,46 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def checkpoint_in_background(engine: Engine) -> bool:
+    """Stop ``engine``'s connections from checkpointing a SQLite file's write-ahead log inside
+    a commit; the caller runs :func:`checkpoint` itself, off the path of the writes. False (and
+    nothing changed) where there is no such log: PostgreSQL, a database in memory.
+
+    A checkpoint copies the log back into the database file and waits for the disk (fsync):
+    tens to hundreds of milliseconds on a slow disk, and by default it runs in whichever commit
+    finds the log over 1,000 pages, with that transaction's write lock held. Connections opened
+    by other processes on the file (the CLI) keep checkpointing as usual.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return False
+    event.listen(engine, "connect", _no_autocheckpoint)
+    engine.dispose()  # the connections already pooled are opened again, with the setting
+    return True
+
+
+def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
+def checkpoint(engine: Engine) -> tuple[int, int, int]:
+    """Copy what the write-ahead log holds back into the database file, as far as the readers
+    allow, without waiting for any reader or writer (``PASSIVE``); the writes go on meanwhile.
+
+    Returns SQLite's answer: (1 if it could not start, frames in the log, frames copied back).
+    Outside any transaction (a checkpoint cannot run inside one), on the driver's connection.
+    """
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        busy, frames, done = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        cursor.close()
+    finally:
+        raw.close()
+    return int(busy), int(frames), int(done)
+
+
 def _is_memory(dbapi_connection: Any) -> bool:
     cursor = dbapi_connection.cursor()
     rows = cursor.execute("PRAGMA database_list").fetchall()

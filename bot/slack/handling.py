@@ -10,7 +10,6 @@ the outbox, and says when a button has expired.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import BotApp
+from bot.offload import database_work
 from bot.outbox import enqueue
 from bot.slack.modals import ViewMeta, asks, modal
 from bot.slack.transport import PLATFORM, ephemeral_chat
@@ -60,7 +60,9 @@ class SlackHandling:
         channel = channel_of(body)
         chat = ephemeral_chat(channel, user.id) if channel else user.id
         reply = Reply(t._("This button has expired."), lang=t.lang, ephemeral=True)
-        await asyncio.to_thread(self._queue, [reply], ChatRef(PLATFORM, chat, private=True))
+        await database_work(
+            self.app.engine, self._queue, [reply], ChatRef(PLATFORM, chat, private=True)
+        )
         self.app.delivery.poke()
 
     async def _start(self, event: Command, trigger_id: str, channel: str) -> None:
@@ -91,7 +93,7 @@ class SlackHandling:
             # instead, which works the same way (buttons, or "Answer" to type).
             log.warning("views.open failed (%s); asking in a message", error.response.get("error"))
             mine = ChatRef(PLATFORM, ephemeral_chat(channel, user_id))
-            await asyncio.to_thread(self._queue, origin, mine)
+            await database_work(self.app.engine, self._queue, origin, mine)
 
     async def _update(self, view_id: str, hash_: str | None, view: dict[str, Any]) -> None:
         try:

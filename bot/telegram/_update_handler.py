@@ -24,6 +24,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.app import BotApp
+from bot.offload import database_work
 from bot.outbox import enqueue, recent_payloads
 from bot.telegram._events import PLATFORM, chat_ref, message_event, press_event
 from bot.telegram._render import (
@@ -101,7 +102,7 @@ class UpdateHandler:
     async def _press(self, update: Update, query: CallbackQuery) -> None:
         pressed = parse_callback_data(query.data)
         if pressed is not None and pressed.hashed:
-            pressed = await asyncio.to_thread(self._look_up, query, pressed)
+            pressed = await database_work(self.app.engine, self._look_up, query, pressed)
         event = press_event(query, pressed) if pressed is not None else None
         if event is None or pressed is None:
             t = translator(query.from_user.language_code)
@@ -137,14 +138,14 @@ class UpdateHandler:
         status = change.new_chat_member.status
         if chat.private:
             if status == ChatMember.BANNED:
-                await asyncio.to_thread(self._record_blocked, chat)
+                await database_work(self.app.engine, self._record_blocked, chat)
             elif status == ChatMember.MEMBER:
-                await asyncio.to_thread(self._reachable, chat.id)
+                await database_work(self.app.engine, self._reachable, chat.id)
             return
         joined = status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR)
         was_out = change.old_chat_member.status in (ChatMember.LEFT, ChatMember.BANNED)
         locale = change.from_user.language_code
-        if joined and was_out and await asyncio.to_thread(self._greet, chat, locale):
+        if joined and was_out and await database_work(self.app.engine, self._greet, chat, locale):
             self.app.delivery.poke()
 
     async def _answer(self, query: CallbackQuery, text: str | None, *, alert: bool) -> None:
@@ -157,7 +158,9 @@ class UpdateHandler:
         """Replies for the person who acted, as messages in their chat (via the outbox)."""
         if not replies:
             return
-        await asyncio.to_thread(self._enqueue, [replace(r, chat=chat) for r in replies])
+        await database_work(
+            self.app.engine, self._enqueue, [replace(r, chat=chat) for r in replies]
+        )
         self.app.delivery.poke()
 
     async def _mark_choice(self, query: CallbackQuery) -> None:

@@ -9,7 +9,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from sla.db import make_engine, reading, session_scope
+from sla.db import (
+    checkpoint,
+    checkpoint_in_background,
+    make_engine,
+    reading,
+    session_scope,
+)
 
 WAIT = 10.0  # far below the 30 s a turn not handed on would keep the next one waiting
 
@@ -126,3 +132,38 @@ def _read(engine: Engine) -> int:
 def _set(engine: Engine, n: int) -> None:
     with session_scope(engine) as session:
         session.execute(text("UPDATE counter SET n = :n"), {"n": n})
+
+
+def _write_pages(engine: Engine, batches: int) -> None:
+    """About 100 pages of 4 KiB a batch, each batch its own transaction."""
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS filler (x BLOB)")
+    for _ in range(batches):
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO filler SELECT randomblob(4000) FROM (WITH RECURSIVE n(i) AS "
+                "(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) SELECT i FROM n)"
+            )
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_checkpoints_inside_commits_or_in_the_background(tmp_path: Path, background: bool) -> None:
+    """By default a commit that finds the log over 1,000 pages copies it back (with an fsync,
+    inside the write lock): 3,000 pages written leave a log of at most about 1,100 frames.
+    After ``checkpoint_in_background`` no commit does: the log holds all 3,000 until
+    ``checkpoint`` copies them back, without waiting for anyone."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'log.sqlite3'}")
+    if background:
+        assert checkpoint_in_background(engine)
+    _write_pages(engine, 30)
+    busy, frames, done = checkpoint(engine)
+    assert busy == 0 and done == frames
+    assert (frames > 3000) if background else (frames < 1200)
+    engine.dispose()
+
+
+def test_nothing_to_checkpoint_in_memory() -> None:
+    """A database in memory has no log: nothing is turned off."""
+    engine = make_engine("sqlite://")
+    assert not checkpoint_in_background(engine)
+    engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlmodel import Session, select
 import bot.inbox
 from bot.slack import adapter
 from bot.timers import fire_all_due
+from handlers.types import Reply
 from sla.i18n import translator
 from sla.models import Draft, InboundEvent, UnreachableChat
 from tests.bot.slack.conftest import Workspace, buttons, check_blocks, texts
@@ -302,9 +304,17 @@ async def test_priority_is_changed_in_a_modal_with_a_reason(workspace: Workspace
 async def test_a_slow_answer_is_acknowledged_at_once_and_shown_when_ready(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """When handling takes longer than Slack waits, the modal says "one moment" and is updated
-    with the next question afterwards."""
+    """When handling takes longer than Slack waits (here it waits on something, as on
+    PostgreSQL or a slow users.info), the modal says "one moment" and is updated with the next
+    question afterwards."""
     monkeypatch.setattr(adapter, "ACK_BUDGET", 0.0)
+    handle = workspace.app.handle
+
+    async def slow(*args: Any, **kwargs: Any) -> list[Reply]:
+        await asyncio.sleep(0.01)
+        return await handle(*args, **kwargs)
+
+    monkeypatch.setattr(workspace.app, "handle", slow)
     await workspace.command("UANNA", "CACME")
     view = await workspace.opened()
     await workspace.choose("UANNA", view["id"], "incident")
