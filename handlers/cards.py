@@ -146,7 +146,7 @@ def cards(
             level = policy.doc.escalation.levels[incident.escalation_level - 1]
             facts.append((t._("Escalated to"), level.label.get(t.lang)))
         if incident.problem_id is not None:
-            facts.append((t._("Problem"), _problem_text(t, session, incident, incident.problem_id)))
+            facts.append((t._("Problem"), _problem_text(t, session, incident)))
         for field_id, value in incident.fields.items():
             label = next(
                 (f.label.get(t.lang) for f in policy.doc.questionnaire.fields if f.id == field_id),
@@ -170,9 +170,9 @@ def cards(
     return replies
 
 
-def _problem_text(t: Translator, session: Session, incident: Incident, problem_id: int) -> str:
+def _problem_text(t: Translator, session: Session, incident: Incident) -> str:
     """The linked problem, and whether its root-cause analysis is still asked for."""
-    problem = session.get(Problem, problem_id)
+    problem = session.get(Problem, incident.problem_id)
     if problem is None:
         return "?"
     if problem.root_cause:
