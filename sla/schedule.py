@@ -37,8 +37,18 @@ class Planned:
         return (self.kind, self.target, round(self.point, 6), self.level)
 
 
-def plan(policy: Policy, incident: Incident, pauses: list[IncidentPause]) -> list[Planned]:
-    """Every timer the incident should have now, fired or not."""
+def plan(
+    policy: Policy,
+    incident: Incident,
+    pauses: list[IncidentPause],
+    *,
+    ladder_from: dict[str, datetime] | None = None,
+) -> list[Planned]:
+    """Every timer the incident should have now, fired or not.
+
+    ``ladder_from`` (target → moment): that target's escalation steps count their intervals
+    from the moment rather than from its deadline (a breach only found now, long after its
+    deadline: the ladder climbs one interval at a time from here, not all at once)."""
     if incident.status not in OPEN_STATUSES:
         return []
     clock = clock_for(policy)
@@ -50,12 +60,17 @@ def plan(policy: Policy, incident: Incident, pauses: list[IncidentPause]) -> lis
         for p in pauses
         if p.ended_at is not None and p.ended_at > p.started_at
     )
+    late = ladder_from or {}
     planned: list[Planned] = []
     if incident.acknowledged_at is None and incident.response_due is not None:
-        planned += _for_target(policy, clock, "response", response, incident.reported_at, closed)
+        planned += _for_target(
+            policy, clock, "response", response, incident.reported_at, closed, late.get("response")
+        )
     start = incident.reported_at if resolution.start == "report" else incident.root_cause_at
     if incident.resolution_due is not None and start is not None:
-        planned += _for_target(policy, clock, "resolution", resolution, start, closed)
+        planned += _for_target(
+            policy, clock, "resolution", resolution, start, closed, late.get("resolution")
+        )
     if incident.paused_since is not None:
         # Waiting on the customer stops a pausable clock: nothing of it falls due meanwhile,
         # not even the escalation steps after a deadline missed before the pause. Resuming
@@ -72,6 +87,7 @@ def _for_target(
     rule: Rule,
     start: datetime,
     pauses: list[tuple[float, float]],
+    ladder_from: datetime | None = None,
 ) -> list[Planned]:
     if rule.kind == "none":
         return []
@@ -81,11 +97,18 @@ def _for_target(
         return []
     hold = rule.office and policy.doc.reminders.hold_outside_office_hours
 
-    def at(fraction: float) -> datetime:
-        ts = clock.due_ts(rule, start_ts, pauses, fraction)
+    def at(fraction: float, since_ts: float = start_ts) -> datetime:
+        ts = clock.due_ts(rule, since_ts, pauses, fraction)
         if hold:
             ts = _held(clock, ts)
         return datetime.fromtimestamp(round(ts, 6), UTC)
+
+    def step_at(steps: float) -> datetime:
+        """``steps`` escalation intervals after the deadline, or after ``ladder_from``."""
+        if ladder_from is None:
+            return at(1.0 + steps)
+        since_ts = ladder_from.timestamp()
+        return at(steps * amount / clock.amount(rule, since_ts), since_ts)
 
     planned = [
         Planned("reminder", target, point, 0, at(point))
@@ -97,7 +120,7 @@ def _for_target(
     step = interval.total_seconds() / amount if interval is not None else 1.0
     for level in range(2, len(policy.doc.escalation.levels) + 1):
         point = 1.0 + (level - 1) * step
-        planned.append(Planned("escalation", target, point, level, at(point)))
+        planned.append(Planned("escalation", target, point, level, step_at((level - 1) * step)))
     return planned
 
 
@@ -124,22 +147,33 @@ def reschedule(
 ) -> None:
     """Replace the incident's pending timers with what its deadlines call for now.
 
-    Timers that fired stay and are not planned again. A reminder whose moment has already
-    passed is dropped (it would only be noise); a breach or escalation that has passed fires
-    at once, since the deadline was missed. ``new``: the incident was just filed, so it has
-    no timers and no pauses yet (three queries fewer on the filing path).
+    A timer that fired stays, and the same timer for the same moment is not planned again
+    (a pause that came after it leaves its moment where it was). One for another moment is:
+    a priority change moved the deadline, and its reminders and breach are news. A reminder
+    whose moment has already passed is dropped (it would only be noise); a breach that has
+    passed fires at once, since the deadline was missed, and the escalation steps after it
+    count their intervals from now (a reopened incident, a priority raised late). ``new``:
+    the incident was just filed, so it has no timers and no pauses yet (three queries fewer
+    on the filing path).
     """
     assert incident.id is not None
-    fired: set[tuple[str, str, float, int]] = set()
+    fired: dict[tuple[tuple[str, str, float, int], float], datetime] = {}
     pauses: list[IncidentPause] = []
     if not new:
         params = {"incident_id": incident.id}
         rows = session.exec(_TIMERS, params=params).all()
         fired = {
-            (t.kind, t.target, round(t.point, 6), t.level) for t in rows if t.fired_at is not None
+            ((t.kind, t.target, round(t.point, 6), t.level), _moment(t.due_at)): t.fired_at
+            for t in rows
+            if t.fired_at is not None
         }
         session.execute(_DROP_PENDING, params)
         pauses = list(session.exec(_PAUSES, params=params))
+    planned = plan(policy, incident, pauses)
+    late = _late_breaches(planned, fired, now)
+    if late:
+        planned = plan(policy, incident, pauses, ladder_from=late)
+    planned = [p for p in planned if (p.key, _moment(p.due_at)) not in fired]
     # One INSERT on the table for all rows instead of a model object per timer through the
     # unit of work: 80 rather than 700 microseconds for six timers.
     timers = [
@@ -153,11 +187,36 @@ def reschedule(
             "fired_at": None,
             "late": False,
         }
-        for item in plan(policy, incident, pauses)
-        if item.key not in fired and not (item.kind == "reminder" and item.due_at <= now)
+        for item in planned
+        if not (item.kind == "reminder" and item.due_at <= now)
     ]
     if timers:
         session.execute(_ADD, timers)
+
+
+def _late_breaches(
+    planned: list[Planned],
+    fired: dict[tuple[tuple[str, str, float, int], float], datetime],
+    now: datetime,
+) -> dict[str, datetime]:
+    """Per target whose breach came (or comes now) after its deadline: when it did. The
+    escalation steps after it count from then (see :func:`plan`)."""
+    late: dict[str, datetime] = {}
+    for item in planned:
+        if item.kind != "breach":
+            continue
+        when = fired.get((item.key, _moment(item.due_at)))
+        if when is None and item.due_at <= now:
+            when = now  # missed already: it fires as soon as it is written
+        if when is not None and _moment(when) > _moment(item.due_at):
+            late[item.target] = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return late
+
+
+def _moment(when: datetime) -> float:
+    """A timer's moment, comparable whether the database gave it back with its zone or not."""
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return round(aware.timestamp(), 3)
 
 
 def held_until(

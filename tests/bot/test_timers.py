@@ -333,3 +333,76 @@ async def test_pokes_within_a_moment_share_one_run(
         await until(3)
     finally:
         runner.shutdown()
+
+
+def _timers(chat: ChatDriver, ref: str, kind: str) -> list[tuple[float, datetime, bool]]:
+    """The incident's timers of ``kind``: point, moment (UTC) and whether it fired."""
+    with Session(chat.engine) as session:
+        incident = chat.incident(ref)
+        rows = session.exec(
+            select(Timer)
+            .where(Timer.incident_id == incident.id, Timer.kind == kind)
+            .order_by(col(Timer.due_at))
+        ).all()
+        return [(r.point, r.due_at.astimezone(UTC), r.fired_at is not None) for r in rows]
+
+
+def test_a_priority_change_brings_the_new_deadlines_reminders(chat: ChatDriver) -> None:
+    """Plek P1, Tue 10:00: its 50 % reminder fires at 12:00; then it becomes P2 (3 workdays of
+    9.5 office hours = 28.5 h from the report: Fri 10:00). P2's reminders are news, although a
+    50 % reminder fired already: 14.25 h in, Wed 14:45; 21.375 h, Thu 12:22:30; 25.65 h, Thu
+    16:39; and the breach at Fri 10:00."""
+    chat.report("anna", "1", "1", "Plat", "ja")
+    chat.advance(hours=2)  # 12:00 local
+    assert fire_all_due(chat.engine, chat.now) == 1
+    chat.say("support", "/priority PLEK-1 P2 Toch gedeeltelijk", chat="support")
+    pending = [(p, due) for p, due, done in _timers(chat, "PLEK-1", "reminder") if not done]
+    assert pending == [
+        (0.5, datetime(2026, 11, 25, 13, 45, tzinfo=UTC)),
+        (0.75, datetime(2026, 11, 26, 11, 22, 30, tzinfo=UTC)),
+        (0.9, datetime(2026, 11, 26, 15, 39, tzinfo=UTC)),
+    ]
+    fire_all_due(chat.engine, datetime(2026, 11, 27, 9, 0, tzinfo=UTC))  # Fri 10:00 local
+    kinds = [kind for kind, _ in _events(chat, "PLEK-1") if kind in ("reminder", "breach")]
+    assert kinds == ["reminder", "reminder", "reminder", "reminder", "breach"]
+
+
+def test_a_reopened_incident_climbs_the_ladder_one_interval_at_a_time(chat: ChatDriver) -> None:
+    """Plek P1, Tue 10:00, resolved 11:00, reopened Wed 13:00: its deadline (Tue 14:00) is
+    missed now, so the breach fires and pings level 1; level 2 comes one interval (4 office
+    hours) later, Wed 17:00, and level 3 four more, Thu 11:30 (Wed 18:00 closes, Thu opens
+    08:30) — not every level at once."""
+    chat.report("anna", "1", "1", "Plat", "ja")
+    chat.advance(hours=1)
+    chat.say("support", "/resolve PLEK-1 Herstart", chat="support")
+    chat.advance(hours=26)  # Wed 13:00 local
+    chat.say("support", "/reopen PLEK-1 Komt terug", chat="support")
+    fire_all_due(chat.engine, chat.now)
+    assert chat.incident("PLEK-1").escalation_level == 1
+    steps = [(due, done) for _, due, done in _timers(chat, "PLEK-1", "escalation")]
+    assert steps == [
+        (datetime(2026, 11, 25, 16, 0, tzinfo=UTC), False),
+        (datetime(2026, 11, 26, 10, 30, tzinfo=UTC), False),
+    ]
+
+
+def test_a_priority_raised_while_waiting_pings_no_further_level(chat: ChatDriver) -> None:
+    """Plek P2, Tue 10:00; support waits on the customer from Wed 10:00 and, at 11:00, makes it
+    P1, whose deadline (Tue 14:00) has passed: the breach fires and pings level 1, and no
+    further level while the incident waits. Resumed at 15:00, level 2 comes four office hours
+    of progress-less time after the breach, the wait skipped: Wed 15:00-18:00 and one hour from
+    Thu 08:30, Thu 09:30."""
+    chat.report("anna", "1", "2", "Deels stuk", "ja")
+    assert chat.incident("PLEK-1").priority == "P2"
+    chat.advance(hours=24)  # Wed 10:00
+    chat.say("support", "/wait PLEK-1 Welke gebruikers precies?", chat="support")
+    chat.advance(hours=1)
+    chat.say("support", "/priority PLEK-1 P1 Toch volledig plat", chat="support")
+    fire_all_due(chat.engine, chat.now)
+    chat.advance(hours=3)  # 14:00
+    fire_all_due(chat.engine, chat.now)
+    assert chat.incident("PLEK-1").escalation_level == 1
+    chat.advance(hours=1)  # 15:00
+    chat.say("support", "/resume PLEK-1", chat="support")
+    steps = [due for _, due, done in _timers(chat, "PLEK-1", "escalation") if not done]
+    assert steps[0] == datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
