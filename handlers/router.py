@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from handlers import (
+    customer_reply,
     directory,
     drafts,
     escalation,
@@ -99,7 +100,11 @@ def _text(session: Session, event: Text, now: datetime) -> list[Reply]:
     if draft is None:
         if not event.chat.private:
             return []  # ordinary conversation in a group is none of the bot's business
-        t = identify(session, event.user, event.chat).t
+        person = identify(session, event.user, event.chat)
+        answered = customer_reply.answer_waiting(session, person, event, now)
+        if answered:
+            return answered
+        t = person.t
         return [Reply(t._("Type /incident to report an incident, or /help."), lang=t.lang)]
     if not event.chat.private and draft.chat_id != event.chat.id:
         return []  # chatter in a group is not the answer to a question asked elsewhere

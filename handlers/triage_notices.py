@@ -58,8 +58,11 @@ def _tell_reporter(
             kind=kind_label(t, policy, incident),
             reason=text,
         ),
-        Action.WAIT: lambda: t._(
-            "{ref}: support is waiting for you: {question}", ref=ref, question=text
+        Action.WAIT: lambda: "\n".join(
+            (
+                t._("{ref}: support is waiting for you: {question}", ref=ref, question=text),
+                t._("Answer by replying to this message."),
+            )
         ),
         Action.RESUME: lambda: t._("{ref}: support is working on it again.", ref=ref),
         Action.RESOLVE: lambda: t._("{ref} is resolved. What was done: {note}", ref=ref, note=text),

@@ -244,3 +244,37 @@ def test_new_incident_command_replaces_a_draft(chat: ChatDriver) -> None:
     chat.report("anna", "1")
     replies = chat.say("anna", "/incident")
     assert replies[-1].prompt is not None and replies[-1].prompt.step == "request_type"
+
+
+def test_the_reporters_answer_goes_to_support_and_ends_the_wait(chat: ChatDriver) -> None:
+    """Support asks Anna which browser; her plain reply is the answer: the card in the support
+    channel shows it, the log keeps it, and the clocks run again (Tue 11:00 to 12:00 waited:
+    the 14:00 deadline moves to 15:00). She is told it arrived."""
+    _plek_p1(chat)
+    chat.advance(hours=1)
+    asked = chat.say("support", "/wait PLEK-1 Welke browser gebruik je?", chat="support")
+    assert to(asked, "anna")[0].text.splitlines() == [
+        "PLEK-1: support wacht op jou: Welke browser gebruik je?",
+        "Antwoord door op dit bericht te reageren.",
+    ]
+    chat.advance(hours=1)
+    replies = chat.say("anna", "Chrome, versie 120")
+    assert origin(replies)[0].text == (
+        "PLEK-1: je antwoord is naar support gestuurd; zij werken er weer aan."
+    )
+    card = to(replies, "support")[0]
+    assert card.text == "PLEK-1: Anna de Vries antwoordde: Chrome, versie 120"
+    incident = chat.incident("PLEK-1")
+    assert incident.status == "open" and incident.paused_since is None
+    assert incident.resolution_due == datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # 15:00 local
+    kinds = [(e.kind, e.reason) for e in chat.events("PLEK-1")][-2:]
+    assert kinds == [("customer_answered", "Chrome, versie 120"), ("resumed", None)]
+
+
+def test_a_message_with_nothing_waiting_is_no_answer(chat: ChatDriver) -> None:
+    """Without an incident waiting on her, Anna's message gets the usual pointer to /incident,
+    and her open incident is untouched."""
+    _plek_p1(chat)
+    replies = chat.say("anna", "Hallo?")
+    assert origin(replies)[0].text == "Typ /incident om een incident te melden, of /help."
+    assert [e.kind for e in chat.events("PLEK-1")] == ["reported"]
