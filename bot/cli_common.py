@@ -21,6 +21,11 @@ def cli_translator(lang: str | None = None) -> Translator:
     return translator(lang or _setting(LANG_ENV) or None)
 
 
+def configured_language() -> str | None:
+    """``$SLABOT_LANG`` (from the environment or ``.env``), if set."""
+    return _setting(LANG_ENV) or None
+
+
 def _setting(name: str) -> str | None:
     """A variable from the environment, else from ``.env`` (an unreadable file counts as none)."""
     if name in os.environ:

@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_common import cli_translator, fail
+from bot.cli_common import cli_translator, configured_language, fail
 from sla.clock import Deadlines, Pause, SlaClock, TierNotAllowed, clock_for
 from sla.explain import calendar_report, explain
 from sla.i18n import Translator, translator
@@ -67,8 +67,16 @@ PausedOpt = Annotated[
 ]
 LangOpt = Annotated[
     Language | None,
-    typer.Option("--lang", help=_("The language to explain in; default the policy's.")),
+    typer.Option(
+        "--lang", help=_("The language to explain in; default $SLABOT_LANG, else the policy's.")
+    ),
 ]
+
+
+def _reading(lang: Language | None, policy_language: str) -> str:
+    """The language a policy is explained in: ``--lang``, else ``$SLABOT_LANG``, else the
+    policy's own."""
+    return lang.value if lang else configured_language() or policy_language
 
 
 @app.command("list", help=_("The built-in policies: id, name and source contract."))
@@ -137,7 +145,7 @@ def explain_deadlines(
 ) -> None:
     t = cli_translator(lang.value if lang else None)
     request = _compute(t, policy, priority, reported_at, tier, root_cause_at, paused or [])
-    reader = translator(lang.value if lang else request.clock.policy.doc.language)
+    reader = translator(_reading(lang, request.clock.policy.doc.language))
     for line in explain(request.clock, request.deadlines, reader, paused=request.paused):
         typer.echo(line)
 
@@ -153,7 +161,7 @@ def calendar(
 ) -> None:
     t = cli_translator(lang.value if lang else None)
     clock = clock_for(resolve_policy(t, policy))
-    reader = translator(lang.value if lang else clock.policy.doc.language)
+    reader = translator(_reading(lang, clock.policy.doc.language))
     shown = year if year is not None else datetime.now(clock.calendar.tz).year
     for line in calendar_report(clock, shown, reader):
         typer.echo(line)

@@ -100,12 +100,13 @@ def raise_level(
     now: datetime,
     *,
     why: Why,
+    logged: str | None = None,
 ) -> list[Reply]:
     """Escalate to the next level that has people; pings them. Raises ServiceError at the top.
 
-    The audit trail keeps the reason in the customer's language."""
+    The audit trail keeps ``logged``, else the reason in the customer's language."""
     policy = policy_of(customer)
-    reason = why(translator(customer_language(customer)))
+    reason = logged or why(translator(customer_language(customer)))
     top = len(policy.doc.escalation.levels)
     service.escalate(
         session=session, incident=incident, policy=policy, actor=actor, now=now, reason=reason
@@ -196,10 +197,14 @@ def command(session: Session, event: Command, now: datetime) -> list[Reply]:
     typed = reason.strip()
 
     def why(reader: Translator) -> str:
-        return typed or reader._("asked by {name}", name=who.name)
+        if typed:
+            return reader._("{reason} (asked by {name})", reason=typed, name=who.name)
+        return reader._("asked by {name}", name=who.name)
 
     try:
-        replies = raise_level(session, incident, customer, actor, now, why=why)
+        replies = raise_level(
+            session, incident, customer, actor, now, why=why, logged=typed or None
+        )
     except ServiceError as error:
         return [Reply(error_text(t, error), lang=t.lang)]
     level = policy.doc.escalation.levels[incident.escalation_level - 1]

@@ -48,6 +48,12 @@ def error_text(t: Translator, error: ServiceError) -> str:
             "{ref} is at the highest escalation level ({level}) already.", **error.params
         ),
         "other_customer": lambda: t._("That problem belongs to another customer."),
+        "unknown_staff": lambda: t._(
+            "Nobody in support has the handle {handle}. Use /assign {ref} for yourself, or a "
+            "colleague's handle.",
+            handle=error.params.get("handle", ""),
+            ref=error.params.get("ref", "PLEK-1"),
+        ),
         "already_linked": lambda: t._("{ref} is linked to {problem} already.", **error.params),
         "no_problem": lambda: t._(
             "{ref} is linked to no problem. Link it first: /problem {ref} PRB-3", **error.params

@@ -48,8 +48,9 @@ NEEDS_TEXT = {
 
 
 def parse_ref(args: str) -> tuple[str, str]:
+    """``PLEK-1`` and the rest; a reference typed as a sentence (``PLEK-1.``) counts too."""
     ref, _, rest = args.strip().partition(" ")
-    return ref.upper(), rest.strip()
+    return ref.strip(".,;:!?").upper(), rest.strip()
 
 
 def command(session: Session, event: Command, now: datetime) -> list[Reply]:
@@ -283,7 +284,7 @@ def _assign(
     if handle.strip():
         target = session.exec(select(Staff).where(Staff.handle == handle.strip().lower())).first()
         if target is None:
-            raise ServiceError("unknown_staff", handle=handle)
+            raise ServiceError("unknown_staff", handle=handle.strip(), ref=incident.ref)
     assert target is not None
     service.assign(session=session, incident=incident, actor=actor, assignee=target, now=now)
 

@@ -320,13 +320,19 @@ def test_explain_shows_clause_calendar_and_stretches(
         assert line in lines
 
 
-def test_explain_speaks_the_policy_language_by_default(runner: CliRunner) -> None:
-    """Without ``--lang`` a German contract is explained in German, with the 24x7 clock named."""
+def test_explain_speaks_the_policy_language_by_default() -> None:
+    """Without ``--lang`` or ``SLABOT_LANG`` a German contract is explained in German, with
+    the 24x7 clock named; with ``SLABOT_LANG=en`` in English, as the command line speaks."""
     args = ["sla", "explain", "pluvo", "P1", "--reported-at", "2026-11-24T14:00"]
-    result = runner.invoke(app, args)
+    result = CliRunner(env={"SLABOT_LANG": ""}).invoke(app, args)
     assert result.exit_code == 0, result.stderr
     assert "24 Stunden, die Uhr läuft immer" in result.stdout
     assert "Di. 24. Nov. 14:00 - Mi. 25. Nov. 14:00, gesamt 24 Stunden" in plain(result.stdout)
+    english = CliRunner(env={"SLABOT_LANG": "en"}).invoke(app, args)
+    assert "Tue 24 Nov 14:00 - Wed 25 Nov 14:00, total 24 hours" in plain(english.stdout)
+    calendar = ["sla", "calendar", "plek", "--year", "2027"]
+    assert "Koningsdag" in CliRunner(env={"SLABOT_LANG": ""}).invoke(app, calendar).stdout
+    assert "King's Day" in CliRunner(env={"SLABOT_LANG": "en"}).invoke(app, calendar).stdout
 
 
 def test_explain_says_whether_the_report_was_inside_office_hours(runner: CliRunner) -> None:
@@ -370,7 +376,7 @@ def test_calendar_lists_the_dutch_holidays_of_2026(runner: CliRunner) -> None:
 
 def test_calendar_names_holidays_in_the_chosen_language(runner: CliRunner) -> None:
     """Dutch holiday names come from the holidays package in Dutch."""
-    result = runner.invoke(app, ["sla", "calendar", "plek", "--year", "2025"])
+    result = runner.invoke(app, ["sla", "calendar", "plek", "--year", "2025", "--lang", "nl"])
     assert result.exit_code == 0, result.stderr
     assert "Bevrijdingsdag" in result.stdout
     assert "Koningsdag" in result.stdout

@@ -42,7 +42,8 @@ def test_escalate_pings_the_next_level(chat: ChatDriver) -> None:
     replies = chat.say("anna", "/escalate PLEK-1 Duurt te lang")
     assert chat.incident("PLEK-1").escalation_level == 1
     ping = to(replies, "lisa")
-    assert len(ping) == 1 and "PLEK-1" in ping[0].text and "Duurt te lang" in ping[0].text
+    assert len(ping) == 1 and "PLEK-1" in ping[0].text
+    assert "Duurt te lang (gevraagd door Anna de Vries)" in ping[0].text  # who asked, too
     assert to(replies, "support")[0].key == "card:PLEK-1:console:support"
     event = chat.events("PLEK-1")[-1]
     assert event.kind == "escalated" and event.actor_kind == "contact"
@@ -151,3 +152,16 @@ def test_examples_show_the_persons_own_refs(chat: ChatDriver) -> None:
     [answer] = chat.say("karl", "/escalate")
     assert answer.text == "Welche Störung? Zum Beispiel: /escalate PLUVO-42"
     assert "/escalate PLUVO-42" in chat.say("karl", "/help")[0].text
+
+
+def test_staff_refusals_say_what_to_do(chat: ChatDriver) -> None:
+    """An unknown handle names itself and the way out; a reference typed with a full stop
+    is the incident itself, not "There is no incident PLEK-1.."."""
+    chat.report("anna", "1", "1", "Plek plat", "ja")
+    unknown = chat.say("support", "/assign PLEK-1 nobody", chat="support")
+    assert unknown[0].text == (
+        "Nobody in support has the handle nobody. Use /assign PLEK-1 for yourself, or a "
+        "colleague's handle."
+    )
+    chat.say("support", "/ack PLEK-1.", chat="support")
+    assert chat.incident("PLEK-1").status == "acknowledged"
