@@ -11,6 +11,7 @@ belongs to no session: change it, then :func:`save_draft` it (or :func:`delete_d
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -20,6 +21,9 @@ from sla.models import Draft
 
 # The most text kept of one answer (a field, the text after /incident, a forwarded question).
 MAX_FIELD_LENGTH = 4000
+# A draft untouched this long is dropped when its person writes again: a report left half
+# done last week must not take today's message as its next answer.
+KEPT = timedelta(hours=24)
 
 _TABLE = Draft.metadata.tables["draft"]
 _COLUMNS = [c.name for c in _TABLE.columns]
@@ -44,6 +48,11 @@ def get_draft(session: Session, platform: str, user_id: str) -> Draft | None:
     params = {"platform": platform, "user_id": user_id}
     row = session.connection().execute(_DRAFT, params).first()
     return Draft(**row._asdict()) if row is not None else None
+
+
+def expired(draft: Draft, now: datetime) -> bool:
+    """Whether ``draft`` was left alone for longer than :data:`KEPT`."""
+    return now - draft.updated_at > KEPT
 
 
 def save_draft(session: Session, draft: Draft) -> Draft:

@@ -31,7 +31,8 @@ from handlers import (
 from handlers.people import identify
 from handlers.types import Action, ButtonPress, Command, Inbound, Reply, Text
 from sla.db import session_scope
-from sla.i18n import translator
+from sla.i18n import Translator, translator
+from sla.models import Draft
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Session, Command, datetime], list[Reply]]
@@ -97,15 +98,21 @@ def _command(session: Session, event: Command, now: datetime) -> list[Reply]:
 
 def _text(session: Session, event: Text, now: datetime) -> list[Reply]:
     draft = drafts.get_draft(session, event.user.platform, event.user.id)
+    dropped: list[Reply] = []
+    if draft is not None and drafts.expired(draft, now):
+        drafts.delete_draft(session, draft)
+        if event.chat.private or draft.chat_id == event.chat.id:
+            dropped = _dropped(identify(session, event.user, event.chat).t, draft)
+        draft = None
     if draft is None:
         if not event.chat.private:
-            return []  # ordinary conversation in a group is none of the bot's business
+            return dropped  # ordinary conversation in a group is none of the bot's business
         person = identify(session, event.user, event.chat)
         answered = customer_reply.answer_waiting(session, person, event, now)
         if answered:
-            return answered
-        t = person.t
-        return [Reply(t._("Type /incident to report an incident, or /help."), lang=t.lang)]
+            return dropped + answered
+        pointer = person.t._("Type /incident to report an incident, or /help.")
+        return [*dropped, Reply(pointer, lang=person.t.lang)]
     if not event.chat.private and draft.chat_id != event.chat.id:
         return []  # chatter in a group is not the answer to a question asked elsewhere
     if draft.kind == "intake":
@@ -115,6 +122,15 @@ def _text(session: Session, event: Text, now: datetime) -> list[Reply]:
     return triage.text_answer(session, draft, event, now)
 
 
+def _dropped(t: Translator, draft: Draft) -> list[Reply]:
+    """What the person hears of a draft of theirs that expired (``drafts.KEPT``)."""
+    if draft.kind == "intake":
+        text = t._("Your unfinished report was dropped after a day without an answer.")
+    else:
+        text = t._("The question you had not answered was dropped after a day.")
+    return [Reply(text, lang=t.lang)]
+
+
 def _press(session: Session, event: ButtonPress, now: datetime) -> list[Reply]:
     if event.action not in INTAKE_ACTIONS:
         return triage.press(session, event, now)
@@ -122,6 +138,9 @@ def _press(session: Session, event: ButtonPress, now: datetime) -> list[Reply]:
     if event.action == Action.CANCEL:
         lang = identify(session, event.user, event.chat).lang
         return intake.cancel(session, event.user.platform, event.user.id, lang)
+    if draft is not None and drafts.expired(draft, now):
+        drafts.delete_draft(session, draft)
+        draft = None
     if draft is None or draft.kind != "intake":
         t = identify(session, event.user, event.chat).t
         return [

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlmodel import Session, select
+
 from handlers.types import Action
 from sla.i18n import translator
+from sla.models import Incident
 from tests.chat import ChatDriver, origin, to
 
 
@@ -236,3 +239,31 @@ def test_an_answer_to_the_check_that_is_neither_is_asked_again_with_a_hint(
     [again] = chat.report("anna", "1", "1", "Plat", "3")
     assert again.prompt is not None and again.prompt.step == "confirm"
     assert again.prompt.hint
+
+
+def test_a_report_left_for_a_day_is_dropped_not_continued(chat: ChatDriver) -> None:
+    """Anna starts a report and leaves it half done. A day later her message is no answer to
+    its next question: the draft is dropped, she is told so, and nothing is filed."""
+    chat.say("anna", "/incident")
+    chat.say("anna", "1")
+    chat.advance(hours=24, minutes=1)
+    replies = chat.say("anna", "🔥")
+    assert [r.text for r in replies] == [
+        "Je onafgemaakte melding is na een dag zonder antwoord vervallen.",
+        "Typ /incident om een incident te melden, of /help.",
+    ]
+    again = chat.say("anna", "1")
+    assert [r.text for r in again] == ["Typ /incident om een incident te melden, of /help."]
+    with Session(chat.engine) as session:
+        assert session.exec(select(Incident)).first() is None
+
+
+def test_a_report_within_the_day_goes_on(chat: ChatDriver) -> None:
+    """Within 24 hours the report continues where it was left."""
+    chat.say("anna", "/incident")
+    chat.say("anna", "1")
+    chat.advance(hours=23)
+    chat.say("anna", "1")
+    chat.say("anna", "Niemand kan inloggen")
+    chat.say("anna", "ja")
+    assert chat.incident("PLEK-1").priority == "P1"
